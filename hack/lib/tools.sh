@@ -1,0 +1,87 @@
+# Builds the platform's Go tools from the Go module proxy and caches them by version.
+# shellcheck shell=bash
+
+TOOLS_BIN="$KUBRICKS_CACHE_DIR/bin"
+
+tool_dir() { echo "$KUBRICKS_CACHE_DIR/tools/$1-$2"; }
+
+# go_build_cached NAME VERSION LDFLAGS REPLACES PACKAGE...: build PACKAGEs at VERSION into the cache
+# unless that version of exactly those packages is already there. REPLACES is a go.mod fragment.
+go_build_cached() {
+  local name=$1 version=$2 ldflags=$3 replaces=$4
+  shift 4
+  local dest work logfile
+  dest=$(tool_dir "$name" "$version")
+  [ "$(cat "$dest/.complete" 2>/dev/null)" = "$*" ] && return 0
+  need_command go golang-go
+  log "building $name $version from the Go module proxy (first run only; cached in $dest)"
+  mkdir -p "$KUBRICKS_CACHE_DIR/logs"
+  logfile="$KUBRICKS_CACHE_DIR/logs/$name-$version.log"
+  work=$(mktemp -d)
+  local started=$SECONDS
+  (
+    set -e
+    cd "$work"
+    go mod init kubricks.dev/hack/build-"$name"
+    printf '%s\n' "$replaces" >>go.mod
+    go get "${@/%/@$version}"
+    rm -rf "$dest.partial"
+    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dest.partial/" "$@"
+  ) >"$logfile" 2>&1 || { rm -rf "$work"; die "building $name $version failed" \
+    "check that the Go module proxy is reachable ('go env GOPROXY') and that $(go version | cut -d' ' -f3) can build $name $version; full log: $logfile" "$logfile"; }
+  rm -rf "$work" "$dest"
+  mv "$dest.partial" "$dest"
+  echo "$*" >"$dest/.complete"
+  log "built $name $version in $((SECONDS - started))s"
+}
+
+# Kubernetes' go.mod points every k8s.io/* staging module at ./staging; a dependent module must
+# point them at the published v0.x.y of the same release instead.
+kubernetes_staging_replaces() {
+  local gomod minor=${KUBERNETES_VERSION#v1.}
+  gomod=$(cd "$(mktemp -d)" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | jq -r .GoMod) ||
+    die "cannot download k8s.io/kubernetes@$KUBERNETES_VERSION" "check that the Go module proxy is reachable ('go env GOPROXY')"
+  sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod" |
+    while read -r module; do echo "replace $module => $module v0.$minor"; done
+}
+
+build_kubernetes() {
+  local version_pkg=k8s.io/component-base/version major=1 minor
+  minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
+  local ldflags="-s -w -X $version_pkg.gitVersion=$KUBERNETES_VERSION -X $version_pkg.gitMajor=$major -X $version_pkg.gitMinor=$minor -X $version_pkg.gitTreeState=clean"
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitMajor=$major -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  go_build_cached kubernetes "$KUBERNETES_VERSION" "$ldflags" "$(kubernetes_staging_replaces)" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+build_etcd() {
+  go_build_cached etcd "$ETCD_VERSION" "-s -w" "" go.etcd.io/etcd/server/v3
+  local dir
+  dir=$(tool_dir etcd "$ETCD_VERSION")
+  [ -x "$dir/etcd" ] || mv "$dir/server" "$dir/etcd"  # the main package is the module root "server/"
+}
+
+build_kwok() {
+  go_build_cached kwok "$KWOK_VERSION" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" "" sigs.k8s.io/kwok/cmd/kwok
+}
+
+build_helm() {
+  go_build_cached helm "$HELM_VERSION" "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "" helm.sh/helm/v3/cmd/helm
+}
+
+build_tools() {
+  build_etcd
+  build_kwok
+  build_helm
+  build_kubernetes
+}
+
+# The directories to put first on PATH, one per tool.
+tools_path() {
+  local dirs=""
+  for tool in "kubernetes $KUBERNETES_VERSION" "etcd $ETCD_VERSION" "kwok $KWOK_VERSION" "helm $HELM_VERSION"; do
+    # shellcheck disable=SC2086
+    dirs+="$(tool_dir $tool):"
+  done
+  echo "${dirs%:}"
+}
