@@ -35,5 +35,5 @@ base_images_up() {
 }
 
 base_images_status() {
-  registry_has "$BASE_REPOSITORY" "$DEBIAN_SUITE" 2>/dev/null && echo "base image  up    $BASE_IMAGE" || echo "base image  missing"
+  registry_has "$BASE_REPOSITORY" "$DEBIAN_SUITE" 2>/dev/null && echo "base-image  up    $BASE_IMAGE" || echo "base-image  missing"
 }

@@ -1,0 +1,55 @@
+# make test : set up everything on a fresh machine (system packages, virtualenv, platform) and run every test
+# make demo : bring the platform up and show kubricks working on it
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+TESTENV := hack/testenv
+# Every test target runs inside the platform's environment (KUBECONFIG, DOCKER_HOST, registry, PATH).
+WITH_PLATFORM := eval "$$($(TESTENV) env)" &&
+PYTEST_ARGS ?=
+
+.PHONY: help deps venv platform platform-down test test-unit test-integration test-e2e lint demo clean
+
+help:
+	@sed -n 's/^# make /make /p' Makefile
+
+deps:
+	hack/install-deps
+
+$(VENV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV_STAMP)
+
+platform: deps
+	$(TESTENV) up
+
+platform-down:
+	$(TESTENV) down
+
+test: deps venv platform
+	$(WITH_PLATFORM) $(VENV)/bin/pytest $(PYTEST_ARGS) tests
+
+test-unit: venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS) tests/unit
+
+test-integration test-e2e: test-%: deps venv platform
+	$(WITH_PLATFORM) $(VENV)/bin/pytest $(PYTEST_ARGS) tests/$*
+
+lint: venv
+	$(VENV)/bin/ruff check operator tests
+	$(VENV)/bin/ruff format --check operator tests
+	$(VENV)/bin/mypy
+
+demo: deps venv platform
+	$(WITH_PLATFORM) hack/demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

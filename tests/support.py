@@ -1,0 +1,44 @@
+"""Helpers shared by the test suites."""
+
+import os
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+PLATFORM_VARIABLES = (
+    "KUBECONFIG",
+    "DOCKER_HOST",
+    "KUBRICKS_TEST_REGISTRY",
+    "KUBRICKS_TEST_REGISTRY_USER",
+    "KUBRICKS_TEST_REGISTRY_PASSWORD",
+    "KUBRICKS_TEST_BASE_IMAGE",
+    "KUBRICKS_TEST_CA_BUNDLE",
+)
+
+
+class PlatformMissing(RuntimeError):
+    """The platform of hack/testenv is not there: integration and e2e tests fail, they never skip."""
+
+
+def platform_env() -> dict[str, str]:
+    missing = [name for name in PLATFORM_VARIABLES if not os.environ.get(name)]
+    if missing:
+        raise PlatformMissing(
+            f"the test platform is not configured ({', '.join(missing)} unset): "
+            'run `make test`, or `hack/testenv up && eval "$(hack/testenv env)"` before pytest'
+        )
+    return {name: os.environ[name] for name in PLATFORM_VARIABLES}
+
+
+def wait_until(probe: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.2) -> T:
+    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last probe: {result!r})")
+        time.sleep(interval)
