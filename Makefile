@@ -12,7 +12,7 @@ TESTENV := hack/testenv
 WITH_PLATFORM := eval "$$($(TESTENV) env)" &&
 PYTEST_ARGS ?=
 
-.PHONY: help deps venv platform platform-down test test-unit test-integration test-e2e lint demo clean
+.PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint demo clean
 
 help:
 	@sed -n 's/^# make /make /p' Makefile
@@ -42,6 +42,9 @@ test-unit: venv
 
 test-integration test-e2e: test-%: deps venv platform
 	$(WITH_PLATFORM) $(VENV)/bin/pytest $(PYTEST_ARGS) tests/$*
+
+crds: venv
+	hack/generate-crds
 
 lint: venv
 	$(VENV)/bin/ruff check operator tests

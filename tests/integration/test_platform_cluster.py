@@ -16,9 +16,7 @@ def spark_pod(name: str, *, gpus: int = 0) -> client.V1Pod:
     return client.V1Pod(
         metadata=client.V1ObjectMeta(name=name, labels={"spark-role": "driver"}),
         spec=client.V1PodSpec(
-            containers=[
-                client.V1Container(name="spark-kubernetes-driver", image="spark:test", resources=resources)
-            ],
+            containers=[client.V1Container(name="spark-kubernetes-driver", image="spark:test", resources=resources)],
             restart_policy="Never",
         ),
     )
@@ -41,15 +39,11 @@ def test_pod_is_scheduled_runs_and_ends_on_the_tests_signal(
     core_v1: client.CoreV1Api, namespace: str, exit_code: str, phase: str
 ) -> None:
     core_v1.create_namespaced_pod(namespace, spark_pod("driver"))
-    running = wait_until(
-        lambda: pod_phase(core_v1, namespace, "driver", "Running"), timeout=30, what="Running"
-    )
+    running = wait_until(lambda: pod_phase(core_v1, namespace, "driver", "Running"), timeout=30, what="Running")
     assert running.spec.node_name.startswith("kwok-")
     assert running.status.pod_ip
 
-    core_v1.patch_namespaced_pod(
-        "driver", namespace, {"metadata": {"annotations": {EXIT_CODE_ANNOTATION: exit_code}}}
-    )
+    core_v1.patch_namespaced_pod("driver", namespace, {"metadata": {"annotations": {EXIT_CODE_ANNOTATION: exit_code}}})
     ended = wait_until(lambda: pod_phase(core_v1, namespace, "driver", phase), timeout=30, what=phase)
     terminated = ended.status.container_statuses[0].state.terminated
     assert terminated.exit_code == int(exit_code)
@@ -64,16 +58,12 @@ def test_a_running_pod_stays_running_without_the_signal(core_v1: client.CoreV1Ap
 
 def test_gpu_pod_lands_on_the_gpu_node(core_v1: client.CoreV1Api, namespace: str) -> None:
     core_v1.create_namespaced_pod(namespace, spark_pod("gpu-driver", gpus=2))
-    running = wait_until(
-        lambda: pod_phase(core_v1, namespace, "gpu-driver", "Running"), timeout=30, what="Running"
-    )
+    running = wait_until(lambda: pod_phase(core_v1, namespace, "gpu-driver", "Running"), timeout=30, what="Running")
     node = core_v1.read_node(running.spec.node_name)
     assert node.status.capacity["nvidia.com/gpu"] == "4"
 
 
-def test_pod_asking_for_more_gpus_than_any_node_has_stays_pending(
-    core_v1: client.CoreV1Api, namespace: str
-) -> None:
+def test_pod_asking_for_more_gpus_than_any_node_has_stays_pending(core_v1: client.CoreV1Api, namespace: str) -> None:
     core_v1.create_namespaced_pod(namespace, spark_pod("greedy", gpus=5))
 
     def unschedulable() -> bool:
@@ -87,9 +77,7 @@ def test_dependents_are_garbage_collected_with_their_owner(core_v1: client.CoreV
     owner = core_v1.create_namespaced_config_map(
         namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner"))
     )
-    reference = client.V1OwnerReference(
-        api_version="v1", kind="ConfigMap", name="owner", uid=owner.metadata.uid
-    )
+    reference = client.V1OwnerReference(api_version="v1", kind="ConfigMap", name="owner", uid=owner.metadata.uid)
     core_v1.create_namespaced_config_map(
         namespace,
         client.V1ConfigMap(metadata=client.V1ObjectMeta(name="dependent", owner_references=[reference])),
@@ -106,9 +94,7 @@ def test_dependents_are_garbage_collected_with_their_owner(core_v1: client.CoreV
 def client_for_service_account(
     api_client: client.ApiClient, core_v1: client.CoreV1Api, namespace: str
 ) -> client.CoreV1Api:
-    request = client.AuthenticationV1TokenRequest(
-        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=600)
-    )
+    request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=600))
     token = core_v1.create_namespaced_service_account_token("runner", namespace, request).status.token
     configuration = client.Configuration()
     configuration.host = api_client.configuration.host

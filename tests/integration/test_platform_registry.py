@@ -23,9 +23,7 @@ def credentials(platform: dict[str, str]) -> dict[str, str]:
     }
 
 
-def push_events(
-    api: docker.APIClient, repository: str, tag: str, auth: dict[str, str] | None
-) -> list[dict[str, Any]]:
+def push_events(api: docker.APIClient, repository: str, tag: str, auth: dict[str, str] | None) -> list[dict[str, Any]]:
     return list(api.push(repository, tag=tag, auth_config=auth, stream=True, decode=True))
 
 
@@ -58,9 +56,7 @@ def test_image_is_pushed_with_credentials_and_pulled_back_by_digest(
     digest = next(e["aux"]["Digest"] for e in events if "aux" in e)
 
     docker_api.remove_image(f"{repository}:{tag}", force=True)
-    for event in docker_api.pull(
-        repository, tag=digest, auth_config=credentials(platform), stream=True, decode=True
-    ):
+    for event in docker_api.pull(repository, tag=digest, auth_config=credentials(platform), stream=True, decode=True):
         assert "errorDetail" not in event, event
     container = docker_api.create_container(f"{repository}@{digest}", command=["cat", "/marker"])
     try:

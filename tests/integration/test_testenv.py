@@ -14,9 +14,7 @@ TESTENV = ROOT / "hack" / "testenv"
 
 
 def run_testenv(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(TESTENV), *args], capture_output=True, text=True, env=env, timeout=600, check=False
-    )
+    return subprocess.run([str(TESTENV), *args], capture_output=True, text=True, env=env, timeout=600, check=False)
 
 
 def state_dir() -> Path:
@@ -29,10 +27,7 @@ def test_env_exports_everything_the_tests_use(platform: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     exported = {line.split("=", 1)[0].removeprefix("export ") for line in result.stdout.splitlines()}
     assert set(PLATFORM_VARIABLES) | {"PATH", "DOCKER_CONFIG"} <= exported
-    assert (
-        f"export KUBRICKS_TEST_REGISTRY_PASSWORD='{platform['KUBRICKS_TEST_REGISTRY_PASSWORD']}'"
-        in result.stdout
-    )
+    assert f"export KUBRICKS_TEST_REGISTRY_PASSWORD='{platform['KUBRICKS_TEST_REGISTRY_PASSWORD']}'" in result.stdout
 
 
 def test_second_up_keeps_the_running_processes(platform: dict[str, str]) -> None:
@@ -68,9 +63,7 @@ def taken_port() -> Iterator[int]:
         yield listener.getsockname()[1]
 
 
-def test_a_taken_port_is_reported_with_the_fix(
-    platform: dict[str, str], tmp_path: Path, taken_port: int
-) -> None:
+def test_a_taken_port_is_reported_with_the_fix(platform: dict[str, str], tmp_path: Path, taken_port: int) -> None:
     env = {
         **os.environ,
         "KUBRICKS_STATE_DIR": str(tmp_path),

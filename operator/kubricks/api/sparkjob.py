@@ -1,0 +1,338 @@
+"""SparkJob: one Spark application, run on this Kubernetes cluster or on Databricks."""
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from kubricks.api.base import (
+    ApiModel,
+    MemorySize,
+    Resource,
+    ResourceName,
+    Rule,
+    Status,
+    StringMap,
+    exactly_one_of,
+)
+from kubricks.api.databricks import (
+    ClusterId,
+    ClusterShape,
+    ImageChoice,
+    RegistryAuth,
+)
+
+
+class JobImage(ImageChoice):
+    """The image the job runs: exactly one of sparkImage or ref."""
+
+    pull_secret: ResourceName | None = None
+    """A kubernetes.io/dockerconfigjson Secret for pulling the image on Kubernetes."""
+
+
+class WheelApp(ApiModel):
+    """A console entry point of a wheel installed in the image."""
+
+    package_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)]
+    """The distribution's name, such as etl."""
+    entry_point: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)]
+    """The console entry point to run, such as run."""
+
+
+_JAR = "self.mainApplicationFile.endsWith('.jar')"
+
+
+class AppSpec(ApiModel):
+    """What runs: exactly one of mainApplicationFile or wheel."""
+
+    rules: ClassVar = (
+        exactly_one_of("spec.app", "mainApplicationFile", "wheel"),
+        Rule(
+            cel=f"!has(self.mainApplicationFile) || {_JAR} == has(self.mainClass)",
+            message="spec.app.mainClass is required with a .jar mainApplicationFile and must be omitted with a .py one",
+            check=lambda app: (
+                app.main_application_file is None
+                or app.main_application_file.endswith(".jar") == (app.main_class is not None)
+            ),
+        ),
+        Rule(
+            cel="!has(self.wheel) || !has(self.mainClass)",
+            message="spec.app.mainClass must be omitted with spec.app.wheel: the entry point says what runs",
+            check=lambda app: app.wheel is None or app.main_class is None,
+        ),
+    )
+
+    main_application_file: (
+        Annotated[
+            str,
+            Field(pattern=r"^(local|file|https?|s3a?|gs|abfss|dbfs|hdfs)?:?/*[^\s]*\.(py|jar)$", max_length=2048),
+        ]
+        | None
+    ) = None
+    """The application: a .py file or a jar, such as local:///opt/app/main.py."""
+    main_class: Annotated[str, Field(pattern=r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$", max_length=512)] | None = None
+    """The main class of a jar application."""
+    wheel: WheelApp | None = None
+    """A console entry point of a wheel in the image; runs unchanged on Kubernetes and Databricks."""
+    arguments: Annotated[list[Annotated[str, Field(max_length=4096)]], Field(max_length=256)] = []
+    """Arguments passed to the application."""
+    spark_conf: StringMap = {}
+    """Spark configuration, such as spark.sql.shuffle.partitions."""
+
+
+class Toleration(ApiModel):
+    """A Kubernetes toleration."""
+
+    key: Annotated[str, Field(max_length=316)] | None = None
+    """The taint key; empty with operator Exists tolerates everything."""
+    operator: Literal["Exists", "Equal"] | None = None
+    """Exists or Equal (the default)."""
+    value: Annotated[str, Field(max_length=63)] | None = None
+    """The taint value to match."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """The taint effect to match; empty matches all."""
+    toleration_seconds: int | None = None
+    """How long a NoExecute taint is tolerated."""
+
+
+class PodSpec(ApiModel):
+    """Resources and placement of a Spark pod."""
+
+    cores: Annotated[int, Field(ge=1, le=512)] = 1
+    """CPU cores."""
+    memory: MemorySize = "1g"
+    """Heap memory, in Spark's notation (512m, 2g) or as a quantity (2Gi)."""
+    memory_overhead: MemorySize | None = None
+    """Memory beyond the heap; defaults to Spark's (10% of memory, at least 384m; 40% for Python)."""
+    gpus: Annotated[int, Field(ge=0, le=64)] = 0
+    """NVIDIA GPUs (nvidia.com/gpu); needs the gpu image variant or an explicit image ref."""
+    labels: StringMap = {}
+    """Labels added to the pod."""
+    annotations: StringMap = {}
+    """Annotations added to the pod."""
+    env: StringMap = {}
+    """Environment variables of the Spark container."""
+    node_selector: StringMap = {}
+    """Node labels the pod must land on."""
+    tolerations: Annotated[list[Toleration], Field(max_length=32)] = []
+    """Taints the pod tolerates."""
+
+
+class ExecutorSpec(PodSpec):
+    """The executors."""
+
+    instances: Annotated[int, Field(ge=0, le=10000)] = 2
+    """How many executors (the initial number with dynamic allocation)."""
+
+
+class DynamicAllocation(ApiModel):
+    """Spark dynamic allocation with shuffle tracking."""
+
+    rules: ClassVar = (
+        Rule(
+            cel="self.minExecutors <= self.maxExecutors",
+            message="spec.kubernetes.dynamicAllocation.minExecutors must not exceed maxExecutors",
+            check=lambda d: d.min_executors <= d.max_executors,
+        ),
+    )
+
+    enabled: bool = False
+    """Scale executors with the load."""
+    min_executors: Annotated[int, Field(ge=0, le=10000)] = 0
+    """The fewest executors."""
+    max_executors: Annotated[int, Field(ge=1, le=10000)] = 10
+    """The most executors."""
+
+
+class KubernetesTarget(ApiModel):
+    """Run as Spark driver and executor pods on this cluster."""
+
+    rules: ClassVar = (
+        Rule(
+            cel="self.dynamicAllocation.enabled || self.executor.instances >= 1",
+            message="spec.kubernetes.executor.instances must be at least 1 unless dynamicAllocation is enabled",
+            check=lambda k: k.dynamic_allocation.enabled or k.executor.instances >= 1,
+        ),
+    )
+
+    service_account: Annotated[
+        str,
+        Field(pattern=r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", max_length=253),
+    ] = ""
+    """The driver's service account; empty: one kubricks manages per namespace, allowed to run executors only."""
+    driver: PodSpec = PodSpec()
+    """The driver pod."""
+    executor: ExecutorSpec = ExecutorSpec()
+    """The executor pods."""
+    dynamic_allocation: DynamicAllocation = DynamicAllocation()
+    """Dynamic allocation of executors."""
+
+
+class NewCluster(ClusterShape):
+    """A job cluster created for the run and booted from the image."""
+
+    rules: ClassVar = (exactly_one_of("spec.databricks.cluster.new", "numWorkers", "autoscale"),)
+
+
+class ClusterChoice(ApiModel):
+    """Where the run executes: exactly one of new, existingClusterId or clusterRef."""
+
+    rules: ClassVar = (exactly_one_of("spec.databricks.cluster", "new", "existingClusterId", "clusterRef"),)
+
+    new: NewCluster | None = None
+    """A new job cluster, booted from the image, terminated after the run."""
+    existing_cluster_id: ClusterId | None = None
+    """An existing all-purpose cluster's ID; it must already run a compatible image."""
+    cluster_ref: ResourceName | None = None
+    """A DatabricksCluster in this namespace."""
+
+
+class JobRegistryAuth(RegistryAuth):
+    """How the job cluster pulls the image: exactly one of secret or databricksSecret."""
+
+    rules: ClassVar = (exactly_one_of("spec.databricks.registryAuth", "secret", "databricksSecret"),)
+
+
+class DatabricksTarget(ApiModel):
+    """Run on Databricks, on a cluster booted from the image."""
+
+    workspace: ResourceName
+    """A DatabricksWorkspace in this namespace."""
+    cluster: ClusterChoice
+    """The cluster the run executes on."""
+    registry_auth: JobRegistryAuth | None = None
+    """How the cluster pulls the image; omit for a public image."""
+    timeout_seconds: Annotated[int, Field(ge=0)] = 0
+    """How long the run may take before Databricks cancels it; 0 means no limit."""
+
+
+class RestartPolicy(ApiModel):
+    """What happens after a failed attempt."""
+
+    type: Literal["Never", "OnFailure", "Always"] = "Never"
+    """Never, OnFailure (retry failed attempts) or Always (also rerun succeeded ones)."""
+    retries: Annotated[int, Field(ge=0, le=100)] = 0
+    """How many more attempts may follow the first."""
+    backoff_seconds: Annotated[int, Field(ge=0, le=86400)] = 30
+    """The wait before the next attempt."""
+
+
+class SparkJobSpec(ApiModel):
+    """One Spark application and where it runs: exactly one of kubernetes or databricks."""
+
+    rules: ClassVar = (
+        exactly_one_of("spec", "kubernetes", "databricks"),
+        Rule(
+            cel="has(self.kubernetes) == has(oldSelf.kubernetes)",
+            message="spec.kubernetes / spec.databricks: the target of a SparkJob cannot change; "
+            "delete the SparkJob and create it again",
+        ),
+        Rule(
+            cel="!has(self.kubernetes) || (self.kubernetes.driver.gpus == 0 && self.kubernetes.executor.gpus == 0)"
+            " || has(self.image.ref) || self.image.variant == 'gpu'",
+            message="spec.kubernetes.driver.gpus / executor.gpus need spec.image.variant: gpu "
+            "or an explicit spec.image.ref",
+            check=lambda spec: (
+                spec.kubernetes is None
+                or (spec.kubernetes.driver.gpus == 0 and spec.kubernetes.executor.gpus == 0)
+                or spec.image.ref is not None
+                or spec.image.variant == "gpu"
+            ),
+        ),
+    )
+
+    image: JobImage
+    """The image to run."""
+    app: AppSpec
+    """The application."""
+    kubernetes: KubernetesTarget | None = None
+    """Run on this Kubernetes cluster."""
+    databricks: DatabricksTarget | None = None
+    """Run on Databricks."""
+    restart_policy: RestartPolicy = RestartPolicy()
+    """Retries of failed attempts."""
+    ttl_seconds_after_finished: Annotated[int, Field(ge=0)] = 86400
+    """Seconds after the job finishes before kubricks deletes it; 0 deletes it at once."""
+
+
+class ExecutorCounts(ApiModel):
+    """Executor pods by phase."""
+
+    pending: int = 0
+    """Pending executors."""
+    running: int = 0
+    """Running executors."""
+    succeeded: int = 0
+    """Executors that succeeded."""
+    failed: int = 0
+    """Executors that failed."""
+
+
+class KubernetesRunStatus(ApiModel):
+    """The Spark pods of the current attempt."""
+
+    driver_pod: str | None = None
+    """The driver pod's name."""
+    driver_service: str | None = None
+    """The driver's headless Service."""
+    executors: ExecutorCounts | None = None
+    """Executor pods by phase."""
+
+
+class DatabricksRunStatus(ApiModel):
+    """The Databricks run of the current attempt."""
+
+    run_id: int | None = None
+    """The run's ID."""
+    run_page_url: str | None = None
+    """The run's page in the workspace."""
+    life_cycle_state: str | None = None
+    """Databricks' life cycle state, such as RUNNING or TERMINATED."""
+    result_state: str | None = None
+    """Databricks' result state, such as SUCCESS or FAILED."""
+    state_message: str | None = None
+    """Databricks' message about the state."""
+    cluster_id: str | None = None
+    """The cluster the run executes on."""
+
+
+class SparkJobStatus(Status):
+    """The observed state of a SparkJob."""
+
+    phase: Literal["Pending", "WaitingForImage", "Submitted", "Running", "Succeeded", "Failed", "Cancelled"] | None = (
+        None
+    )
+    """Pending, WaitingForImage, Submitted, Running, Succeeded, Failed or Cancelled."""
+    target: Literal["kubernetes", "databricks"] | None = None
+    """Where the job runs."""
+    attempt: Annotated[int, Field(ge=0)] | None = None
+    """The current attempt, from 1."""
+    image: str | None = None
+    """The image reference (by digest) that actually ran."""
+    start_time: datetime | None = None
+    """When the current attempt started."""
+    completion_time: datetime | None = None
+    """When the job finished."""
+    kubernetes: KubernetesRunStatus | None = None
+    """The Spark pods of the current attempt."""
+    databricks: DatabricksRunStatus | None = None
+    """The Databricks run of the current attempt."""
+
+
+class SparkJob(Resource):
+    """A Spark application that runs on this cluster or on Databricks, from the same image."""
+
+    KIND: ClassVar[str] = "SparkJob"
+    SHORT_NAMES: ClassVar[tuple[str, ...]] = ("spjob",)
+    PRINTER_COLUMNS: ClassVar[tuple[dict[str, str], ...]] = (
+        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+        {"name": "Target", "type": "string", "jsonPath": ".status.target"},
+        {"name": "Attempt", "type": "integer", "jsonPath": ".status.attempt"},
+        {"name": "Image", "type": "string", "jsonPath": ".status.image"},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    )
+
+    spec: SparkJobSpec
+    """The application and its target."""
+    status: SparkJobStatus | None = None
+    """What happened."""

@@ -1,0 +1,108 @@
+"""The models: defaults, normalisation, and the same refusals the API server makes."""
+
+import glob
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+from tests.invalid_manifests import CASES, Invalid, example
+
+from kubricks.api.base import memory_bytes
+from kubricks.api.crd import KINDS
+from kubricks.api.sparkimage import SparkImage
+from kubricks.api.sparkjob import SparkJob
+
+MODELS = {kind.KIND: kind for kind in KINDS}
+EXAMPLE_FILES = sorted(glob.glob(str(Path(__file__).resolve().parents[2] / "examples" / "*.yaml")))
+
+
+def all_examples() -> list[dict[str, Any]]:
+    return [doc for file in EXAMPLE_FILES for doc in yaml.safe_load_all(Path(file).read_text())]
+
+
+@pytest.mark.parametrize("manifest", all_examples(), ids=lambda m: f"{m['kind']}/{m['metadata']['name']}")
+def test_every_example_is_valid(manifest: dict[str, Any]) -> None:
+    MODELS[manifest["kind"]].model_validate(manifest)
+
+
+def test_examples_cover_every_kind() -> None:
+    assert {m["kind"] for m in all_examples()} == set(MODELS)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_invalid_manifest_is_refused_naming_the_field(case: Invalid) -> None:
+    manifest = case.manifest()
+    with pytest.raises(ValidationError) as refused:
+        MODELS[manifest["kind"]].model_validate(manifest)
+    assert case.field in str(refused.value)
+
+
+def test_the_corpus_is_large() -> None:
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize(
+    ("given", "normalised"),
+    [
+        ("2Gi", "2g"),
+        ("2g", "2g"),
+        ("2048m", "2g"),
+        ("2048Mi", "2g"),
+        ("1536Mi", "1536m"),
+        ("0.5g", "512m"),
+        ("1.5Gi", "1536m"),
+        ("512MB", "512m"),
+        ("4G", "4g"),
+        ("1t", "1t"),
+        ("100k", "100k"),
+    ],
+)
+def test_memory_sizes_are_normalised_to_spark_notation(given: str, normalised: str) -> None:
+    job = example("sparkjob-kubernetes-wheel.yaml")
+    job["spec"]["kubernetes"]["driver"]["memory"] = given
+    assert SparkJob.model_validate(job).spec.kubernetes.driver.memory == normalised  # type: ignore[union-attr]
+
+
+def test_memory_bytes() -> None:
+    assert memory_bytes("1g") == memory_bytes("1Gi") == 1024**3
+    assert memory_bytes("384m") == 384 * 1024**2
+
+
+def test_zero_memory_is_refused() -> None:
+    job = example("sparkjob-kubernetes-wheel.yaml")
+    job["spec"]["kubernetes"]["driver"]["memory"] = "0m"
+    with pytest.raises(ValidationError, match="greater than zero"):
+        SparkJob.model_validate(job)
+
+
+@pytest.mark.parametrize(("spark", "scala"), [("3.5.3", "2.12"), ("4.0.1", "2.13")])
+def test_scala_defaults_from_the_spark_version(spark: str, scala: str) -> None:
+    image = example("sparkimage-pip.yaml")
+    image["spec"]["spark"]["version"] = spark
+    assert SparkImage.model_validate(image).spec.spark.scala == scala
+
+
+def test_defaults_fill_an_empty_kubernetes_target() -> None:
+    job = example("sparkjob-databricks-existing-cluster.yaml", "report-adhoc")
+    job["spec"].pop("databricks")
+    job["spec"]["kubernetes"] = {}
+    kubernetes = SparkJob.model_validate(job).spec.kubernetes
+    assert kubernetes is not None
+    assert (kubernetes.executor.instances, kubernetes.driver.memory, kubernetes.driver.gpus) == (2, "1g", 0)
+
+
+def test_spark_source_defaults_to_pip() -> None:
+    image = example("sparkimage-databricks.yaml")
+    source = SparkImage.model_validate(image).spec.spark.source
+    assert source.pip is not None
+    assert source.archive is None
+    assert source.image is None
+
+
+def test_serialised_form_uses_json_names_and_omits_unset_fields() -> None:
+    job = SparkJob.model_validate(example("sparkjob-kubernetes-wheel.yaml")).to_json()
+    assert job["spec"]["app"]["wheel"] == {"packageName": "etl", "entryPoint": "run"}
+    assert "databricks" not in job["spec"]
+    assert job["spec"]["kubernetes"]["executor"]["memory"] == "4g"

@@ -1,0 +1,95 @@
+"""The generated CRDs: in step with the models, structural, described, with the expected names."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kubricks.api.crd import KINDS, crd_file_name, custom_resource_definition, render_yaml
+from kubricks.cli import main
+
+CRDS = Path(__file__).resolve().parents[2] / "crds"
+
+
+def schema_nodes(node: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield path, node
+    for name, prop in node.get("properties", {}).items():
+        yield from schema_nodes(prop, f"{path}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            yield from schema_nodes(node[key], f"{path}[]")
+
+
+def spec_and_status(kind: type) -> Iterator[tuple[str, dict[str, Any]]]:
+    schema = custom_resource_definition(kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    for part in ("spec", "status"):
+        yield from schema_nodes(schema["properties"][part], part)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.KIND)
+def test_crds_directory_matches_the_models(kind: type) -> None:
+    committed = (CRDS / crd_file_name(kind)).read_text()
+    assert committed == render_yaml([custom_resource_definition(kind)]), "run `make crds` and commit crds/"
+
+
+def test_no_stray_files_in_crds() -> None:
+    assert sorted(p.name for p in CRDS.iterdir()) == sorted(crd_file_name(k) for k in KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.KIND)
+def test_schema_is_structural(kind: type) -> None:
+    for path, node in spec_and_status(kind):
+        assert "type" in node, f"{path} has no type"
+        for forbidden in ("$ref", "anyOf", "allOf", "oneOf", "nullable", "title"):
+            assert forbidden not in node, f"{path} has {forbidden}"
+        if "properties" in node:
+            assert "additionalProperties" not in node, path
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.KIND)
+def test_every_field_has_a_description(kind: type) -> None:
+    undescribed = [
+        path for path, node in spec_and_status(kind) if not path.endswith("[]") and not node.get("description")
+    ]
+    assert not undescribed
+
+
+@pytest.mark.parametrize(
+    ("kind", "short_name", "columns"),
+    [
+        ("SparkImage", "spimg", ["Phase", "Variants", "Image", "Age"]),
+        ("SparkJob", "spjob", ["Phase", "Target", "Attempt", "Image", "Age"]),
+        ("DatabricksWorkspace", "dbws", ["Phase", "Host", "Age"]),
+        ("DatabricksCluster", "dbcl", ["Phase", "ClusterID", "Age"]),
+    ],
+)
+def test_names_and_printer_columns(kind: str, short_name: str, columns: list[str]) -> None:
+    crd = custom_resource_definition(next(k for k in KINDS if kind == k.KIND))
+    assert crd["spec"]["names"]["shortNames"] == [short_name]
+    assert crd["spec"]["names"]["categories"] == ["kubricks"]
+    version = crd["spec"]["versions"][0]
+    assert version["subresources"] == {"status": {}}
+    assert [c["name"] for c in version["additionalPrinterColumns"]] == columns
+
+
+def test_every_validation_rule_has_a_message_naming_a_field() -> None:
+    for kind in KINDS:
+        for path, node in spec_and_status(kind):
+            for rule in node.get("x-kubernetes-validations", []):
+                assert re.search(r"\b[a-z][A-Za-z]*(\[\])?\.[a-z][A-Za-z]*", rule["message"]), (path, rule)
+
+
+def test_cli_prints_all_crds() -> None:
+    result = CliRunner().invoke(main, ["crds"])
+    assert result.exit_code == 0
+    names = [doc["metadata"]["name"] for doc in yaml.safe_load_all(result.output)]
+    assert names == [
+        "sparkimages.kubricks.dev",
+        "sparkjobs.kubricks.dev",
+        "databricksworkspaces.kubricks.dev",
+        "databricksclusters.kubricks.dev",
+    ]
