@@ -4,6 +4,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 from kubernetes import client, config
+
 from tests.support import platform_env
 
 

@@ -1,11 +1,16 @@
 """Helpers shared by the test suites."""
 
 import os
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+
+VENV_BIN = Path(sys.executable).parent
+"""Where the virtualenv's commands (kubricks, ruff, mypy) live, whether or not it is on PATH."""
 
 PLATFORM_VARIABLES = (
     "KUBECONFIG",

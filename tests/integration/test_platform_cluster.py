@@ -3,6 +3,7 @@
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+
 from tests.support import wait_until
 
 EXIT_CODE_ANNOTATION = "kwok.kubricks.dev/exit-code"

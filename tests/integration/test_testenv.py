@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.support import PLATFORM_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import ValidationError
-from tests.invalid_manifests import CASES, Invalid, example
 
 from kubricks.api.base import memory_bytes
 from kubricks.api.crd import KINDS
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
+from tests.invalid_manifests import CASES, Invalid, example
 
 MODELS = {kind.KIND: kind for kind in KINDS}
 EXAMPLE_FILES = sorted(glob.glob(str(Path(__file__).resolve().parents[2] / "examples" / "*.yaml")))

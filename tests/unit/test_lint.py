@@ -1,13 +1,13 @@
 """The linters and the type checker are part of the test suite, so a lint error fails CI like a bug."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import VENV_BIN
+
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,6 @@ BIN = Path(sys.executable).parent
 )
 def test_clean(command: list[str]) -> None:
     result = subprocess.run(
-        [str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, check=False
+        [str(VENV_BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr

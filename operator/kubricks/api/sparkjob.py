@@ -130,7 +130,8 @@ class DynamicAllocation(ApiModel):
 
     rules: ClassVar = (
         Rule(
-            cel="self.minExecutors <= self.maxExecutors",
+            # The API server checks this rule against the field's bare default {} too, before nested defaults.
+            cel="!has(self.minExecutors) || !has(self.maxExecutors) || self.minExecutors <= self.maxExecutors",
             message="spec.kubernetes.dynamicAllocation.minExecutors must not exceed maxExecutors",
             check=lambda d: d.min_executors <= d.max_executors,
         ),
