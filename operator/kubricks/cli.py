@@ -1,9 +1,22 @@
 """The ``kubricks`` command."""
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+import yaml
 
 from kubricks import __version__
 from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
+from kubricks.api.sparkimage import SparkImage
+from kubricks.images.backend import BuildError, DockerBackend
+from kubricks.images.builder import InputError, build_spark_image, resolve_inputs
+from kubricks.images.check import check_image
+from kubricks.images.registry import Credentials, RegistryClient, RegistryError, credentials_from_docker_config
+from kubricks.images.render import render
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,3 +34,120 @@ def version() -> None:
 def crds() -> None:
     """Print the CustomResourceDefinitions as YAML: kubricks crds | kubectl apply --server-side -f -"""
     click.echo(render_yaml(custom_resource_definition(kind) for kind in KINDS), nl=False)
+
+
+@main.group()
+def image() -> None:
+    """Render, build and check unified Spark images."""
+
+
+def load_spark_image(path: Path) -> SparkImage:
+    try:
+        documents = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    except (OSError, yaml.YAMLError) as error:
+        raise click.ClickException(f"cannot read {path}: {error}") from None
+    images = [d for d in documents if d.get("kind") == "SparkImage"]
+    if len(images) != 1:
+        raise click.ClickException(f"{path} must hold exactly one SparkImage (found {len(images)})")
+    try:
+        return SparkImage.model_validate(images[0])
+    except ValueError as error:
+        raise click.ClickException(f"{path} is not a valid SparkImage:\n{error}") from None
+
+
+def display_name(resource: SparkImage) -> str:
+    metadata: dict[str, Any] = resource.metadata
+    return f"{metadata.get('namespace', 'default')}/{metadata.get('name', 'unnamed')}"
+
+
+def local_docker_credentials() -> Credentials:
+    """The registry logins of the local Docker client (``docker login``)."""
+    config = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
+    return credentials_from_docker_config(config.read_bytes()) if config.is_file() else {}
+
+
+def config_maps_from_cluster(resource: SparkImage) -> dict[str, dict[str, str]]:
+    names = [s.config_map.name for s in resource.spec.app.sources if s.config_map]
+    if not names:
+        return {}
+    from kubernetes import client, config  # noqa: PLC0415 - only this path needs a cluster
+
+    try:
+        config.load_kube_config()
+    except config.ConfigException as error:
+        raise click.ClickException(f"spec.app.sources names ConfigMaps but no cluster is reachable: {error}") from None
+    namespace = resource.metadata.get("namespace") or config.list_kube_config_contexts()[1]["context"].get(
+        "namespace", "default"
+    )
+    core = client.CoreV1Api()
+    return {name: core.read_namespaced_config_map(name, namespace).data or {} for name in names}
+
+
+@image.command("render")
+@click.option("-f", "--file", "path", type=click.Path(exists=True, path_type=Path), required=True)
+def image_render(path: Path) -> None:
+    """Print the Dockerfile a SparkImage renders to (base images unpinned, git refs unresolved)."""
+    from kubricks.images.render import ResolvedInputs  # noqa: PLC0415
+
+    resource = load_spark_image(path)
+    config_maps: dict[str, dict[str, str]] = {s.config_map.name: {} for s in resource.spec.app.sources if s.config_map}
+    click.echo(
+        render(resource.spec, ResolvedInputs(config_maps=config_maps), display_name(resource)).dockerfile, nl=False
+    )
+
+
+@image.command("build")
+@click.option("-f", "--file", "path", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificates every download during the build must trust.",
+)
+def image_build(path: Path, ca_bundle: Path | None) -> None:
+    """Build and push each variant of a SparkImage with the local Docker engine and login.
+
+    Prints each variant's ref@digest on its own line; progress goes to standard error.
+    """
+    resource = load_spark_image(path)
+    credentials = local_docker_credentials()
+
+    def progress(line: str) -> None:
+        click.echo(f"  {line}", err=True)
+
+    async def run() -> None:
+        inputs = await resolve_inputs(
+            resource.spec,
+            RegistryClient(credentials),
+            config_maps_from_cluster(resource),
+            ca_bundle.read_text() if ca_bundle else None,
+        )
+        outcome = await build_spark_image(
+            resource.spec, display_name(resource), inputs, DockerBackend(), credentials, progress
+        )
+        click.echo(f"inputs {outcome.inputs_hash}", err=True)
+        for built in outcome.images:
+            click.echo(f"{built.ref}@{built.digest}")
+
+    try:
+        asyncio.run(run())
+    except (BuildError, InputError, RegistryError) as error:
+        tail = getattr(error, "log_tail", "")
+        raise click.ClickException(f"{error}\n{tail}".rstrip()) from None
+
+
+@image.command("check")
+@click.argument("ref")
+@click.option("--variant", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True)
+@click.option("--databricks", is_flag=True, help="Also check the Databricks custom container contract.")
+def image_check(ref: str, variant: str, databricks: bool) -> None:
+    """Run the contract checks on an image; exits non-zero when one fails."""
+    try:
+        findings = check_image(ref, variant, databricks)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
+    for finding in findings:
+        click.echo(finding.line())
+    failed = [f for f in findings if f.required and not f.ok]
+    click.echo(f"{len(findings) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(1)

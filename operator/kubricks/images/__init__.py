@@ -1,0 +1,1 @@
+"""Unified Spark images: rendering, content addressing, building, pushing and checking."""

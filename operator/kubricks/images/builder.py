@@ -1,0 +1,110 @@
+"""Builds a SparkImage: resolve the inputs, render, skip what the registry already has, build and push the
+rest. Shared by the operator and ``kubricks image build``."""
+
+import asyncio
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from kubricks.api.sparkimage import BuiltImage, SparkImageSpec, Variant
+from kubricks.images.backend import BuildBackend, Progress, PushedImage
+from kubricks.images.registry import Credentials, RegistryClient, RegistryError, parse_image
+from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, render
+
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+class InputError(Exception):
+    """A build input cannot be resolved: a base image, a git ref, a ConfigMap. Fixing the spec fixes it."""
+
+
+async def git_commit(url: str, ref: str) -> str:
+    """The commit ``ref`` names in the repository at ``url``."""
+    if COMMIT.match(ref):
+        return ref
+    process = await asyncio.create_subprocess_exec(
+        "git", "ls-remote", "--", url, ref, f"refs/tags/{ref}^{{}}",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise InputError(f"git ls-remote {url} failed: {err.decode().strip()}")
+    commits = {name: sha for sha, name in (line.split("\t", 1) for line in out.decode().splitlines())}
+    commit = commits.get(f"refs/tags/{ref}^{{}}") or next(iter(commits.values()), None)
+    if commit is None:
+        raise InputError(f"{url} has no branch or tag {ref!r} (spec.app.sources[].git.ref)")
+    return commit
+
+
+async def resolve_inputs(
+    spec: SparkImageSpec,
+    registry: RegistryClient,
+    config_maps: Mapping[str, dict[str, str]],
+    ca_bundle: str | None,
+) -> ResolvedInputs:
+    bases = {getattr(spec.base, variant) for variant in spec.variants}
+    if spec.spark.source.image:
+        bases.add(spec.spark.source.image.ref)
+    digests = {}
+    for ref in sorted(bases):
+        if "@" in ref:
+            digests[ref] = ref.split("@", 1)[1]
+            continue
+        try:
+            manifest = await registry.manifest(ref)
+        except RegistryError as error:
+            raise InputError(f"cannot resolve the base image {ref}: {error}") from None
+        if manifest is None:
+            raise InputError(f"the base image {ref} does not exist in its registry (spec.base / spec.spark.source)")
+        digests[ref] = manifest.digest
+    commits = {}
+    for source in spec.app.sources:
+        if source.git:
+            commits[git_key(source.git.url, source.git.ref)] = await git_commit(source.git.url, source.git.ref)
+    return ResolvedInputs(base_digests=digests, git_commits=commits, config_maps=dict(config_maps), ca_bundle=ca_bundle)
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    inputs_hash: str
+    images: list[BuiltImage]
+    built: list[PushedImage]
+    """The variants built now; the others were already in the registry."""
+
+
+async def build_spark_image(
+    spec: SparkImageSpec,
+    name: str,
+    inputs: ResolvedInputs,
+    backend: BuildBackend,
+    credentials: Credentials,
+    progress: Progress,
+    on_rendered: Callable[[BuildContext], None] | None = None,
+) -> BuildOutcome:
+    context = render(spec, inputs, name)
+    if on_rendered:
+        on_rendered(context)
+    inputs_hash = context.inputs_hash()
+    registry = RegistryClient(credentials)
+    repository = spec.registry.repository
+    push_auth = credentials.get(parse_image(repository).registry)
+    images: list[BuiltImage] = []
+    built: list[PushedImage] = []
+    for variant in spec.variants:
+        ref = f"{repository}:{image_tag(inputs_hash, variant)}"
+        existing = await registry.manifest(ref)
+        if existing:
+            progress(f"{variant}: {ref} is already in the registry; nothing to build")
+            images.append(_built(variant, ref, existing.digest, existing.size_bytes))
+            continue
+        progress(f"{variant}: building {ref}")
+        pushed = await asyncio.to_thread(
+            backend.build_and_push, context, variant, ref, push_auth, progress, spec.build.timeout_seconds
+        )
+        built.append(pushed)
+        images.append(_built(variant, ref, pushed.digest, pushed.size_bytes))
+    return BuildOutcome(inputs_hash=inputs_hash, images=images, built=built)
+
+
+def _built(variant: Variant, ref: str, digest: str, size: int) -> BuiltImage:
+    return BuiltImage(variant=variant, ref=ref, digest=digest, size_bytes=size)

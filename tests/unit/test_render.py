@@ -1,0 +1,209 @@
+"""The Dockerfile renderer: golden files for the examples, and one test per spec shape."""
+
+import io
+import os
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubricks.api.sparkimage import SparkImageSpec
+from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, render
+from tests.invalid_manifests import example, patched
+
+GOLDEN = Path(__file__).parent / "golden"
+DIGEST = "sha256:" + "a" * 64
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+INPUTS = ResolvedInputs(
+    base_digests={
+        "ubuntu:22.04": DIGEST,
+        "nvidia/cuda:12.4.1-runtime-ubuntu22.04": DIGEST,
+        "apache/spark:3.5.3": DIGEST,
+    },
+    git_commits={git_key("https://github.com/example/etl.git", "main"): COMMIT},
+    config_maps={"etl-code": {"main.py": "print('etl')\n", "pyproject.toml": "[project]\nname = 'etl'\n"}},
+    ca_bundle="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+)
+
+
+def spec_of(file: str, changes: dict[str, Any] | None = None) -> SparkImageSpec:
+    return SparkImageSpec.model_validate(patched(example(file), changes or {})["spec"])
+
+
+def rendered(file: str, changes: dict[str, Any] | None = None, inputs: ResolvedInputs = INPUTS) -> BuildContext:
+    return render(spec_of(file, changes), inputs, f"default/{Path(file).stem}")
+
+
+@pytest.mark.parametrize("file", ["sparkimage-pip.yaml", "sparkimage-gpu.yaml", "sparkimage-databricks.yaml"])
+def test_golden_dockerfiles(file: str) -> None:
+    """Set KUBRICKS_UPDATE_GOLDEN=1 to rewrite them after an intended change; review the diff."""
+    golden = GOLDEN / f"{Path(file).stem}.Dockerfile"
+    dockerfile = rendered(file).dockerfile
+    if os.environ.get("KUBRICKS_UPDATE_GOLDEN"):
+        golden.write_text(dockerfile)
+    assert dockerfile == golden.read_text()
+
+
+def test_bases_are_pinned_by_digest() -> None:
+    dockerfile = rendered("sparkimage-gpu.yaml").dockerfile
+    assert f"FROM ubuntu:22.04@{DIGEST} AS base-cpu" in dockerfile
+    assert f"FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04@{DIGEST} AS base-gpu" in dockerfile
+    assert f"FROM apache/spark:3.5.3@{DIGEST} AS spark-dist" in dockerfile
+
+
+def test_pip_spark_is_laid_out_as_a_distribution() -> None:
+    context = rendered("sparkimage-pip.yaml")
+    assert "pip install pyspark==3.5.3" in context.dockerfile
+    assert "layout-pip-spark.py /opt/spark" in context.dockerfile
+    assert "build/layout-pip-spark.py" in context.files
+
+
+def test_archive_spark_is_checked_against_its_checksum() -> None:
+    checksum = "ab" * 64
+    url = "https://archive.example.com/spark-3.5.3-bin-hadoop3.tgz"
+    dockerfile = rendered(
+        "sparkimage-pip.yaml", {"spec.spark.source": {"archive": {"url": url, "sha512": checksum}}}
+    ).dockerfile
+    assert f"curl -fsSL -o /tmp/spark.tgz {url}" in dockerfile
+    assert f'echo "{checksum}  /tmp/spark.tgz" | sha512sum -c -' in dockerfile
+    assert "pyspark" not in dockerfile
+
+
+def test_image_spark_is_copied_from_the_image() -> None:
+    dockerfile = rendered("sparkimage-gpu.yaml").dockerfile
+    assert "COPY --from=spark-dist /opt/spark /opt/spark" in dockerfile
+
+
+def test_each_variant_is_a_target_with_the_contract() -> None:
+    dockerfile = rendered("sparkimage-gpu.yaml").dockerfile
+    for variant in ("cpu", "gpu"):
+        final = dockerfile.split(f"FROM base-{variant} AS {variant}\n", 1)[1].split("\n\n", 1)[0]
+        assert "openjdk-17-jre-headless" in final
+        assert "tini" in final
+        assert "USER 185" in final
+        assert 'ENTRYPOINT ["/opt/kubricks/bin/entrypoint"]' in final
+        assert "chmod g+w /etc/passwd" in final
+        assert "chmod -R g+rwX /opt/spark/work-dir" in final
+        assert 'PYSPARK_PYTHON="/opt/kubricks/python/bin/python3"' in final
+
+
+def test_gpu_variant_gets_rapids_and_the_discovery_script() -> None:
+    context = rendered("sparkimage-gpu.yaml")
+    gpu = context.dockerfile.split("FROM base-gpu AS gpu\n", 1)[1]
+    assert "COPY --from=rapids /opt/rapids/ /opt/spark/jars/" in gpu
+    assert "rapids-4-spark_2.12-24.10.1.jar.sha1" in context.dockerfile
+    assert "kubricks/bin/gpu-discovery" in context.files
+    cpu = context.dockerfile.split("FROM base-cpu AS cpu\n", 1)[1].split("FROM base-gpu AS gpu", 1)[0]
+    assert "rapids" not in cpu
+
+
+def test_databricks_contract() -> None:
+    dockerfile = rendered("sparkimage-databricks.yaml").dockerfile
+    assert "python3 -m venv --system-site-packages /databricks/python3" in dockerfile
+    assert 'PYSPARK_PYTHON="/databricks/python3/bin/python3"' in dockerfile
+    assert 'LANG="C.UTF-8"' in dockerfile
+    assert 'LC_ALL="C.UTF-8"' in dockerfile
+    assert "useradd --create-home libraries && usermod --lock libraries" in dockerfile
+    for package in ("acl", "bash", "coreutils", "iproute2", "procps", "sudo", "openjdk-17-jdk-headless"):
+        assert package in dockerfile
+    deps = dockerfile.split("AS deps-cpu\n", 1)[1].split("\n\n", 1)[0]
+    assert "pyspark" not in deps, "pyspark must stay off the Databricks venv's path"
+
+
+def test_app_sources_and_wheels() -> None:
+    context = rendered("sparkimage-databricks.yaml")
+    assert context.files["app/0/main.py"] == b"print('etl')\n"
+    assert "COPY app/0/ /tmp/src/0/" in context.dockerfile
+    assert "pip wheel --no-deps --wheel-dir /opt/kubricks/wheels /tmp/src/0" in context.dockerfile
+    assert "pip wheel --wheel-dir /opt/kubricks/wheels mycompany-etl==1.4.0" in context.dockerfile
+    assert "--no-index --find-links /opt/kubricks/wheels" in context.dockerfile
+
+
+def test_git_source_is_fetched_at_the_resolved_commit() -> None:
+    dockerfile = rendered("sparkimage-pip.yaml").dockerfile
+    assert f"git fetch -q --depth 1 https://github.com/example/etl.git {COMMIT}" in dockerfile
+    assert "cp -a /tmp/git/0/jobs/etl/. /tmp/src/0/" in dockerfile
+
+
+def test_sources_without_wheel_are_copied_as_files() -> None:
+    dockerfile = rendered("sparkimage-databricks.yaml", {"spec.app.wheel": False}).dockerfile
+    assert "cp -a /tmp/src/0/. /opt/app/" in dockerfile
+    assert "--no-deps --wheel-dir" not in dockerfile
+
+
+def test_the_app_comes_last_in_the_final_stage() -> None:
+    final = rendered("sparkimage-databricks.yaml").dockerfile.split("AS cpu\n", 1)[1]
+    assert final.index("COPY --from=deps-cpu") < final.index("COPY --from=app-cpu")
+    assert final.index("COPY --from=spark") < final.index("COPY --from=app-cpu")
+
+
+def test_extra_cas_are_trusted_only_in_download_stages() -> None:
+    context = rendered("sparkimage-pip.yaml")
+    assert context.files["build/extra-ca.pem"].startswith(b"-----BEGIN CERTIFICATE-----")
+    final = context.dockerfile.split("AS cpu\n", 1)[1]
+    tools = context.dockerfile.split("AS tools-cpu\n", 1)[1].split("\n\n", 1)[0]
+    assert "update-ca-certificates" in tools
+    assert "extra-ca" not in final
+    without = rendered("sparkimage-pip.yaml", inputs=ResolvedInputs(git_commits=INPUTS.git_commits))
+    assert "build/extra-ca.pem" not in without.files
+    assert "update-ca-certificates" not in without.dockerfile
+
+
+def test_package_index_and_system_packages() -> None:
+    dockerfile = rendered(
+        "sparkimage-pip.yaml",
+        {"spec.python.indexUrl": "https://pypi.example.com/simple", "spec.system.packages": ["git", "curl"]},
+    ).dockerfile
+    assert "PIP_INDEX_URL=https://pypi.example.com/simple" in dockerfile
+    final = dockerfile.split("AS cpu\n", 1)[1]
+    assert "curl" in final
+    assert "git" in final
+
+
+def test_unresolved_config_map_is_an_error() -> None:
+    with pytest.raises(ValueError, match="etl-code"):
+        rendered("sparkimage-databricks.yaml", inputs=ResolvedInputs())
+
+
+def test_context_tarball_holds_the_dockerfile_and_executable_scripts() -> None:
+    context = rendered("sparkimage-pip.yaml")
+    with tarfile.open(fileobj=io.BytesIO(context.tarball())) as archive:
+        members = {m.name: m for m in archive.getmembers()}
+    assert "Dockerfile" in members
+    assert members["kubricks/bin/entrypoint"].mode & 0o111
+
+
+class TestContentAddress:
+    def test_same_inputs_same_hash(self) -> None:
+        assert rendered("sparkimage-pip.yaml").inputs_hash() == rendered("sparkimage-pip.yaml").inputs_hash()
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"spec.spark.version": "3.5.4"},
+            {"spec.python.packages": ["pandas==2.2.2"]},
+            {"spec.system.packages": ["curl"]},
+            {"spec.build.buildArgs": {"A": "1"}},
+            {"spec.spark.java": 21},
+        ],
+        ids=["spark", "python-packages", "system-packages", "build-args", "java"],
+    )
+    def test_every_spec_input_changes_the_hash(self, changes: dict[str, Any]) -> None:
+        assert rendered("sparkimage-pip.yaml", changes).inputs_hash() != rendered("sparkimage-pip.yaml").inputs_hash()
+
+    def test_base_digest_git_commit_and_config_map_content_change_the_hash(self) -> None:
+        baseline = rendered("sparkimage-databricks.yaml").inputs_hash()
+        new_base = ResolvedInputs(**{**INPUTS.__dict__, "base_digests": {"ubuntu:22.04": "sha256:" + "b" * 64}})
+        new_code = ResolvedInputs(**{**INPUTS.__dict__, "config_maps": {"etl-code": {"main.py": "print(2)"}}})
+        assert rendered("sparkimage-databricks.yaml", inputs=new_base).inputs_hash() != baseline
+        assert rendered("sparkimage-databricks.yaml", inputs=new_code).inputs_hash() != baseline
+        new_commit = ResolvedInputs(**{**INPUTS.__dict__, "git_commits": {}})
+        assert (
+            rendered("sparkimage-pip.yaml", inputs=new_commit).inputs_hash()
+            != rendered("sparkimage-pip.yaml").inputs_hash()
+        )
+
+    def test_tag_names_the_variant_and_the_hash(self) -> None:
+        inputs_hash = "sha256:" + "c" * 64
+        assert image_tag(inputs_hash, "gpu") == "gpu-" + "c" * 24
