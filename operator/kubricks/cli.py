@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 import yaml
+from kubernetes import client, config
 
 from kubricks import __version__
 from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
@@ -16,7 +17,7 @@ from kubricks.images.backend import BuildError, DockerBackend
 from kubricks.images.builder import InputError, build_spark_image, resolve_inputs
 from kubricks.images.check import check_image
 from kubricks.images.registry import Credentials, RegistryClient, RegistryError, credentials_from_docker_config
-from kubricks.images.render import render
+from kubricks.images.render import ResolvedInputs, render
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,8 +71,6 @@ def config_maps_from_cluster(resource: SparkImage) -> dict[str, dict[str, str]]:
     names = [s.config_map.name for s in resource.spec.app.sources if s.config_map]
     if not names:
         return {}
-    from kubernetes import client, config  # noqa: PLC0415 - only this path needs a cluster
-
     try:
         config.load_kube_config()
     except config.ConfigException as error:
@@ -87,8 +86,6 @@ def config_maps_from_cluster(resource: SparkImage) -> dict[str, dict[str, str]]:
 @click.option("-f", "--file", "path", type=click.Path(exists=True, path_type=Path), required=True)
 def image_render(path: Path) -> None:
     """Print the Dockerfile a SparkImage renders to (base images unpinned, git refs unresolved)."""
-    from kubricks.images.render import ResolvedInputs  # noqa: PLC0415
-
     resource = load_spark_image(path)
     config_maps: dict[str, dict[str, str]] = {s.config_map.name: {} for s in resource.spec.app.sources if s.config_map}
     click.echo(
