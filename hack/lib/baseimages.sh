@@ -4,6 +4,9 @@
 
 BASE_REPOSITORY=base/debian
 BASE_IMAGE="$REGISTRY_ADDRESS/$BASE_REPOSITORY:$DEBIAN_SUITE"
+GPU_BASE_REPOSITORY=base/cuda
+GPU_BASE_TAG="${CUDA_RUNTIME_VERSION}-$DEBIAN_SUITE"
+GPU_BASE_IMAGE="$REGISTRY_ADDRESS/$GPU_BASE_REPOSITORY:$GPU_BASE_TAG"
 
 debian_rootfs() {  # prints the path of the cached root fs tarball, making it on first use
   local tarball="$KUBRICKS_CACHE_DIR/rootfs/debian-$DEBIAN_SUITE-minbase.tar"
@@ -25,6 +28,11 @@ debian_rootfs() {  # prints the path of the cached root fs tarball, making it on
 }
 
 base_images_up() {
+  cpu_base_image_up
+  gpu_base_image_up
+}
+
+cpu_base_image_up() {
   registry_has "$BASE_REPOSITORY" "$DEBIAN_SUITE" && return 0
   local tarball
   tarball=$(debian_rootfs)
@@ -34,6 +42,21 @@ base_images_up() {
   docker push --quiet "$BASE_IMAGE" >/dev/null || die "pushing $BASE_IMAGE failed" "check the registry log" "$LOG_DIR/registry.log"
 }
 
+gpu_base_image_up() {
+  registry_has "$GPU_BASE_REPOSITORY" "$GPU_BASE_TAG" && return 0
+  log "building $GPU_BASE_IMAGE (CUDA runtime $CUDA_RUNTIME_VERSION from the package index)"
+  local context logfile="$LOG_DIR/gpu-base-image.log"
+  context=$(mktemp -d)
+  cp "$HACK_DIR/images/cuda-base/Dockerfile" "$context/"
+  cp "$HOST_CA_BUNDLE" "$context/host-ca.pem"
+  docker build --build-arg "BASE=$BASE_IMAGE" --build-arg "CUDA_RUNTIME_VERSION=$CUDA_RUNTIME_VERSION" \
+    -t "$GPU_BASE_IMAGE" "$context" >"$logfile" 2>&1 &&
+    docker push --quiet "$GPU_BASE_IMAGE" >>"$logfile" 2>&1 ||
+    { rm -rf "$context"; die "building the CUDA-like base image failed" "check that the package index is reachable" "$logfile"; }
+  rm -rf "$context"
+}
+
 base_images_status() {
   registry_has "$BASE_REPOSITORY" "$DEBIAN_SUITE" 2>/dev/null && echo "base-image  up    $BASE_IMAGE" || echo "base-image  missing"
+  registry_has "$GPU_BASE_REPOSITORY" "$GPU_BASE_TAG" 2>/dev/null && echo "gpu-base    up    $GPU_BASE_IMAGE" || echo "gpu-base    missing"
 }

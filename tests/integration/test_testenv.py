@@ -47,6 +47,7 @@ def test_status_reports_every_part_up(platform: dict[str, str]) -> None:
         "docker": "up",
         "registry": "up",
         "base-image": "up",
+        "gpu-base": "up",
         "etcd": "up",
         "apiserver": "up",
         "controllers": "up",

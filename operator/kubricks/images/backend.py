@@ -33,9 +33,10 @@ class PushedImage:
     ref: str
     digest: str
     size_bytes: int
-    cached_steps: int
-    """Build steps served from the layer cache."""
-    steps: int
+    steps: list[str]
+    """Every build step, as Docker names it (Step n/m : INSTRUCTION)."""
+    rebuilt: list[str]
+    """The steps that ran, not served from the layer cache."""
 
 
 class BuildBackend(Protocol):
@@ -75,15 +76,16 @@ class DockerBackend:
         timeout_seconds: int,
     ) -> PushedImage:
         api = self.client(timeout_seconds)
-        steps, cached = self._build(api, context, target, ref, progress)
+        steps, rebuilt = self._build(api, context, target, ref, progress)
         digest, size = self._push(api, ref, auth, progress)
-        return PushedImage(ref=ref, digest=digest, size_bytes=size, cached_steps=cached, steps=steps)
+        return PushedImage(ref=ref, digest=digest, size_bytes=size, steps=steps, rebuilt=rebuilt)
 
     def _build(
         self, api: docker.APIClient, context: BuildContext, target: str, ref: str, progress: Progress
-    ) -> tuple[int, int]:
+    ) -> tuple[list[str], list[str]]:
         tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
-        steps = cached = 0
+        steps: list[str] = []
+        cached: set[int] = set()
         try:
             events = api.build(
                 fileobj=io.BytesIO(context.tarball()),
@@ -105,15 +107,17 @@ class DockerBackend:
                         continue
                     tail.append(line)
                     if re.match(r"^Step \d+/\d+ :", line):
-                        steps += 1
-                    elif "Using cache" in line:
-                        cached += 1
+                        steps.append(line)
+                    elif "Using cache" in line and steps:
+                        cached.add(len(steps) - 1)
                     progress(line)
         except DockerException as error:
             raise BuildError(
                 f"the Docker engine failed during the build: {error}", "\n".join(tail), retriable=True
             ) from None
-        return steps, cached
+        # FROM only names a stage: it is never "served from cache" and never rebuilds anything.
+        rebuilt = [step for index, step in enumerate(steps) if index not in cached and " : FROM " not in step]
+        return steps, rebuilt
 
     def _push(
         self, api: docker.APIClient, ref: str, auth: tuple[str, str] | None, progress: Progress

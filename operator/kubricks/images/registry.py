@@ -23,6 +23,11 @@ DOCKER_HUB_API = "registry-1.docker.io"
 class RegistryError(Exception):
     """The registry could not be reached or refused the request; the message says which and why."""
 
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+        """The registry refused the credentials: retrying will not help until they change."""
+
 
 @dataclass(frozen=True)
 class ImageName:
@@ -109,7 +114,8 @@ class RegistryClient:
         if response.status_code in (401, 403):
             who = "the credentials given" if image.registry in self.credentials else "anonymous access (no credentials)"
             raise RegistryError(
-                f"the registry {image.registry} refused {who} for {image.repository} (HTTP {response.status_code})"
+                f"the registry {image.registry} refused {who} for {image.repository} (HTTP {response.status_code})",
+                refused=True,
             )
         if response.status_code != 200:
             raise RegistryError(f"the registry {image.registry} answered HTTP {response.status_code} for {ref}")

@@ -1,0 +1,253 @@
+"""Unified images built for real: Docker engine, authenticated registry, PySpark runs inside."""
+
+import asyncio
+import io
+import shlex
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from kubricks.api.sparkimage import SparkImageSpec
+from kubricks.images.backend import BuildError, DockerBackend
+from kubricks.images.builder import BuildOutcome, InputError, build_spark_image, resolve_inputs
+from kubricks.images.check import check_image
+from kubricks.images.registry import RegistryClient, RegistryError
+from kubricks.images.render import ResolvedInputs
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+WORDCOUNT = {path.name: path.read_text() for path in (DATA / "wordcount").iterdir() if path.is_file()}
+
+
+def spark_image_spec(platform: dict[str, str], repository: str, **overrides: Any) -> SparkImageSpec:
+    spec: dict[str, Any] = {
+        "spark": {"version": "3.5.3"},
+        "python": {"packages": ["six==1.16.0"]},
+        "app": {"sources": [{"configMap": {"name": "wordcount"}}], "wheel": True},
+        "base": {"cpu": platform["KUBRICKS_TEST_BASE_IMAGE"], "gpu": platform["KUBRICKS_TEST_GPU_BASE_IMAGE"]},
+        "databricks": {"runtime": "15.4-LTS"},
+        "registry": {"repository": f"{platform['KUBRICKS_TEST_REGISTRY']}/{repository}"},
+    }
+    spec.update(overrides)
+    return SparkImageSpec.model_validate(spec)
+
+
+def credentials(platform: dict[str, str]) -> dict[str, tuple[str, str]]:
+    return {
+        platform["KUBRICKS_TEST_REGISTRY"]: (
+            platform["KUBRICKS_TEST_REGISTRY_USER"],
+            platform["KUBRICKS_TEST_REGISTRY_PASSWORD"],
+        )
+    }
+
+
+def build(
+    platform: dict[str, str], spec: SparkImageSpec, app: dict[str, str] | None = None, password: str | None = None
+) -> BuildOutcome:
+    creds = credentials(platform)
+    if password is not None:
+        creds = {host: (user, password) for host, (user, _) in creds.items()}
+
+    async def run() -> BuildOutcome:
+        inputs = await resolve_inputs(
+            spec,
+            RegistryClient(credentials(platform)),
+            {"wordcount": app or WORDCOUNT},
+            Path(platform["KUBRICKS_TEST_CA_BUNDLE"]).read_text(),
+        )
+        return await build_spark_image(
+            spec, "tests/wordcount", inputs, DockerBackend(platform["DOCKER_HOST"]), creds, lambda _: None
+        )
+
+    return asyncio.run(run())
+
+
+def run_in(docker_api: docker.APIClient, image: str, script: str, **options: Any) -> tuple[int, str]:
+    container = docker_api.create_container(image, command=["bash", "-c", script], **options)
+    try:
+        docker_api.start(container)
+        status = docker_api.wait(container, timeout=300)["StatusCode"]
+        return status, docker_api.logs(container).decode()
+    finally:
+        docker_api.remove_container(container, force=True)
+
+
+@pytest.fixture(scope="module")
+def repository() -> str:
+    return f"tests/wordcount-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def built(platform: dict[str, str], repository: str) -> BuildOutcome:
+    return build(platform, spark_image_spec(platform, repository))
+
+
+@pytest.fixture(scope="module")
+def pulled_by_digest(platform: dict[str, str], built: BuildOutcome, docker_api: docker.APIClient) -> Iterator[str]:
+    """The image removed from the engine and pulled back from the registry by its digest."""
+    image = built.images[0]
+    by_digest = f"{image.ref.rsplit(':', 1)[0]}@{image.digest}"
+    docker_api.remove_image(image.ref, force=True)
+    user, password = credentials(platform)[platform["KUBRICKS_TEST_REGISTRY"]]
+    for event in docker_api.pull(
+        by_digest.split("@", maxsplit=1)[0],
+        tag=image.digest,
+        auth_config={"username": user, "password": password},
+        stream=True,
+        decode=True,
+    ):
+        assert "errorDetail" not in event, event
+    yield by_digest
+
+
+def test_build_pushes_the_variant_with_digest_and_size(built: BuildOutcome) -> None:
+    assert [image.variant for image in built.images] == ["cpu"]
+    image = built.images[0]
+    assert image.digest.startswith("sha256:")
+    assert image.ref.endswith(f":cpu-{built.inputs_hash.removeprefix('sha256:')[:24]}")
+    assert image.size_bytes > 100_000_000
+
+
+def test_pyspark_job_computes_pi(docker_api: docker.APIClient, pulled_by_digest: str) -> None:
+    script = (DATA / "pi.py").read_text()
+    status, output = run_in(
+        docker_api,
+        pulled_by_digest,
+        f"printf %s {shlex.quote(script)} > /tmp/pi.py && spark-submit --master 'local[2]' /tmp/pi.py",
+    )
+    assert status == 0, output[-3000:]
+    assert "PI 3.14" in output
+
+
+def test_wheel_entry_point_runs_as_a_databricks_python_wheel_task(
+    docker_api: docker.APIClient, pulled_by_digest: str
+) -> None:
+    status, output = run_in(
+        docker_api,
+        pulled_by_digest,
+        "spark-submit --master 'local[2]' /opt/kubricks/bin/run-entry-point.py"
+        " wordcount wordcount 'to be or not to be'",
+    )
+    assert status == 0, output[-3000:]
+    assert 'WORDCOUNT {"be": 2, "not": 1, "or": 1, "to": 2}' in output
+
+
+def test_databricks_contract_check_passes(platform: dict[str, str], pulled_by_digest: str) -> None:
+    findings = check_image(pulled_by_digest, "cpu", databricks=True, docker_host=platform["DOCKER_HOST"])
+    failed = [f.line() for f in findings if f.required and not f.ok]
+    assert not failed
+    assert {f.check for f in findings} >= {"driver role", "executor role", "no pyspark in the venv", "libraries user"}
+
+
+def test_same_spec_builds_nothing_and_keeps_the_digest(
+    platform: dict[str, str], repository: str, built: BuildOutcome
+) -> None:
+    again = build(platform, spark_image_spec(platform, repository))
+    assert again.built == []
+    assert again.inputs_hash == built.inputs_hash
+    assert [i.digest for i in again.images] == [i.digest for i in built.images]
+
+
+def test_an_app_change_rebuilds_only_the_last_layers(
+    platform: dict[str, str], repository: str, built: BuildOutcome
+) -> None:
+    # A change never built before, so the layer cache cannot already hold its layers.
+    marker = uuid.uuid4().hex
+    changed = {**WORDCOUNT, "wordcount.py": WORDCOUNT["wordcount.py"] + f"\n# a change to the app only: {marker}\n"}
+    rebuilt = build(platform, spark_image_spec(platform, repository), app=changed)
+    assert rebuilt.inputs_hash != built.inputs_hash
+    (pushed,) = rebuilt.built
+    ran = pushed.rebuilt
+    print(f"app change: {len(ran)} of {len(pushed.steps)} steps ran; the rest came from the layer cache")
+    assert len(pushed.steps) - len(ran) >= 20
+    assert all("pyspark" not in step and "apt-get" not in step and "venv" not in step for step in ran), ran
+    assert any("COPY app/0/" in step for step in ran)
+
+
+def test_a_broken_databricks_image_fails_the_check_naming_what_is_wrong(
+    platform: dict[str, str], pulled_by_digest: str, docker_api: docker.APIClient
+) -> None:
+    broken = f"{platform['KUBRICKS_TEST_REGISTRY']}/tests/broken:{uuid.uuid4().hex[:8]}"
+    site = "$(/databricks/python3/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])')"
+    dockerfile = (
+        f"FROM {pulled_by_digest}\nUSER root\n"
+        "RUN SUDO_FORCE_REMOVE=yes dpkg --purge sudo"
+        f" && mkdir -p {site}/pyspark && touch {site}/pyspark/__init__.py\n"
+        "USER 185\n"
+    )
+    for event in docker_api.build(fileobj=io.BytesIO(dockerfile.encode()), tag=broken, decode=True, rm=True):
+        assert "errorDetail" not in event, event
+    try:
+        findings = check_image(broken, "cpu", databricks=True, docker_host=platform["DOCKER_HOST"])
+    finally:
+        docker_api.remove_image(broken, force=True)
+    failed = {f.check: f.detail for f in findings if f.required and not f.ok}
+    assert failed.keys() == {"databricks packages", "no pyspark in the venv"}
+    assert failed["databricks packages"] == "missing: sudo"
+    assert "pyspark importable from /databricks/python3" in failed["no pyspark in the venv"]
+    assert not findings[0].ok, "failing findings come first"
+
+
+def test_gpu_variant_on_a_cuda_like_base_passes_the_gpu_checks(platform: dict[str, str], repository: str) -> None:
+    outcome = build(platform, spark_image_spec(platform, repository, variants=["gpu"], databricks=None))
+    (image,) = outcome.images
+    assert image.variant == "gpu"
+    findings = check_image(image.ref, "gpu", databricks=False, docker_host=platform["DOCKER_HOST"])
+    by_check = {f.check: f for f in findings}
+    assert by_check["CUDA runtime"].ok, by_check["CUDA runtime"].detail
+    assert by_check["CUDA runtime"].detail.startswith("libcudart.so.12")
+    assert by_check["GPU discovery script"].ok, by_check["GPU discovery script"].detail
+    assert '{"name": "gpu", "addresses": []}' in by_check["GPU discovery script"].detail
+    assert not [f.line() for f in findings if f.required and not f.ok]
+
+
+def test_a_wrong_registry_password_fails_before_building(platform: dict[str, str], repository: str) -> None:
+    spec = spark_image_spec(platform, f"{repository}-denied")
+    with pytest.raises(RegistryError) as failed:
+        build(platform, spec, password="wrong-password")
+    assert "refused the credentials given" in str(failed.value)
+    assert failed.value.refused
+
+
+def test_a_refused_push_is_caught_in_the_stream(
+    platform: dict[str, str], pulled_by_digest: str, docker_api: docker.APIClient
+) -> None:
+    """The push itself fails in-band (a chunk with errorDetail), which the backend turns into an error."""
+    repository, tag = f"{platform['KUBRICKS_TEST_REGISTRY']}/tests/refused", uuid.uuid4().hex[:8]
+    docker_api.tag(pulled_by_digest, repository, tag)
+    backend = DockerBackend(platform["DOCKER_HOST"])
+    try:
+        with pytest.raises(BuildError) as failed:
+            backend._push(backend.client(60), f"{repository}:{tag}", ("kubricks", "wrong-password"), lambda _: None)
+    finally:
+        docker_api.remove_image(f"{repository}:{tag}")
+    assert f"pushing {repository}:{tag} failed" in str(failed.value)
+    assert not failed.value.retriable, str(failed.value)
+
+
+def test_registry_client_reports_refused_credentials(platform: dict[str, str], built: BuildOutcome) -> None:
+    wrong = RegistryClient({platform["KUBRICKS_TEST_REGISTRY"]: ("kubricks", "wrong-password")})
+    with pytest.raises(RegistryError, match="refused the credentials given"):
+        asyncio.run(wrong.manifest(built.images[0].ref))
+    right = RegistryClient(credentials(platform))
+    manifest = asyncio.run(right.manifest(built.images[0].ref))
+    assert manifest is not None
+    assert manifest.digest == built.images[0].digest
+    assert asyncio.run(right.manifest(built.images[0].ref.rsplit(":", 1)[0] + ":no-such-tag")) is None
+
+
+def test_unresolvable_base_image_is_an_input_error(platform: dict[str, str], repository: str) -> None:
+    spec = spark_image_spec(platform, repository, base={"cpu": f"{platform['KUBRICKS_TEST_REGISTRY']}/base/nope:1"})
+    with pytest.raises(InputError, match="does not exist"):
+        asyncio.run(resolve_inputs(spec, RegistryClient(credentials(platform)), {}, None))
+
+
+def test_resolved_inputs_pin_the_base_digest(platform: dict[str, str], repository: str) -> None:
+    spec = spark_image_spec(platform, repository)
+    inputs: ResolvedInputs = asyncio.run(
+        resolve_inputs(spec, RegistryClient(credentials(platform)), {"wordcount": WORDCOUNT}, None)
+    )
+    assert inputs.base_digests[platform["KUBRICKS_TEST_BASE_IMAGE"]].startswith("sha256:")
