@@ -37,6 +37,23 @@ def crds() -> None:
     click.echo(render_yaml(custom_resource_definition(kind) for kind in KINDS), nl=False)
 
 
+@main.command("run")
+@click.option("--namespace", "-n", "namespaces", multiple=True, help="A namespace to watch (repeatable).")
+@click.option("--all-namespaces", "-A", is_flag=True, help="Watch every namespace (the default without --namespace).")
+@click.option("--standalone", is_flag=True, help="Do not coordinate with other kubricks instances (no peering).")
+@click.option(
+    "--liveness",
+    default="http://0.0.0.0:8080/healthz",
+    show_default=True,
+    help="Where kopf serves its liveness probe.",
+)
+def run_operator(namespaces: tuple[str, ...], all_namespaces: bool, standalone: bool, liveness: str) -> None:
+    """Run the operator against the current kubeconfig (or the pod's service account)."""
+    from kubricks.operator import run  # noqa: PLC0415 - loading the handlers registers them with kopf
+
+    run(namespaces, all_namespaces, standalone, liveness or None)
+
+
 @main.group()
 def image() -> None:
     """Render, build and check unified Spark images."""

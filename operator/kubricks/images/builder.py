@@ -53,6 +53,8 @@ async def resolve_inputs(
         try:
             manifest = await registry.manifest(ref)
         except RegistryError as error:
+            if error.refused:
+                raise  # a credentials problem, not a wrong base: the Secret is what to fix
             raise InputError(f"cannot resolve the base image {ref}: {error}") from None
         if manifest is None:
             raise InputError(f"the base image {ref} does not exist in its registry (spec.base / spec.spark.source)")

@@ -20,7 +20,7 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubricks.api.sparkimage import AppSource, SparkImageSpec, Variant
+from kubricks.api.sparkimage import AppSource, ProxySpec, SparkImageSpec, Variant
 
 
 def _assets_dir() -> Path:
@@ -94,6 +94,14 @@ class BuildContext:
         }
         digest.update(json.dumps(canonical, sort_keys=True).encode())
         return f"sha256:{digest.hexdigest()}"
+
+
+def proxy_build_args(proxy: ProxySpec | None) -> dict[str, str]:
+    """Docker's predefined proxy build arguments: used by the build, never stored in the image."""
+    if proxy is None:
+        return {}
+    values = {"HTTP_PROXY": proxy.http, "HTTPS_PROXY": proxy.https, "NO_PROXY": proxy.no_proxy}
+    return {key: value for name, value in values.items() if value for key in (name, name.lower())}
 
 
 def image_tag(inputs_hash: str, variant: Variant) -> str:

@@ -1,0 +1,97 @@
+"""What a SparkImage's status says at each step, and how a failure is classified. Pure."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubricks.images.backend import BuildError
+from kubricks.images.builder import BuildOutcome, InputError
+from kubricks.images.registry import RegistryError
+from kubricks.k8s.client import MissingObject
+from kubricks.k8s.conditions import with_condition
+
+READY = "Ready"
+WAIT_FOR_FIX_SECONDS = 15.0
+"""How often a build waiting for a fixed Secret, ConfigMap or base image tries again."""
+MAX_BACKOFF_SECONDS = 300.0
+MESSAGE_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    message: str
+    retry_after: float | None
+    """Seconds until the next try; None waits for a change of the spec."""
+
+
+def backoff(attempt: int) -> float:
+    return min(5.0 * 2.0**attempt, MAX_BACKOFF_SECONDS)
+
+
+def classify(error: Exception, attempt: int) -> Failure:  # noqa: PLR0911 - one return per kind of failure
+    if isinstance(error, RegistryError):
+        if error.refused:
+            return Failure(
+                "RegistryAuthFailed",
+                f"{error}; fix the kubernetes.io/dockerconfigjson Secret named in spec.registry.credentialsSecret",
+                WAIT_FOR_FIX_SECONDS,
+            )
+        return Failure("RegistryUnavailable", str(error), backoff(attempt))
+    if isinstance(error, MissingObject | InputError):
+        return Failure("InputMissing", str(error), WAIT_FOR_FIX_SECONDS)
+    if isinstance(error, BuildError):
+        detail = f"{error}\n{error.log_tail}".strip()[-MESSAGE_LIMIT:]
+        if error.retriable:
+            return Failure("BuildInfrastructureError", detail, backoff(attempt))
+        if "pushing" in str(error):
+            return Failure("RegistryAuthFailed", detail, WAIT_FOR_FIX_SECONDS)
+        return Failure("BuildFailed", detail, None)
+    return Failure("InternalError", f"{type(error).__name__}: {error}", backoff(attempt))
+
+
+def building(status: dict[str, Any], generation: int, message: str) -> dict[str, Any]:
+    return {
+        "phase": "Building",
+        "message": message[-MESSAGE_LIMIT:],
+        "conditions": with_condition(status.get("conditions"), READY, False, "Building", message[-1024:], generation),
+    }
+
+
+def ready(status: dict[str, Any], generation: int, outcome: BuildOutcome) -> dict[str, Any]:
+    built = {pushed.ref for pushed in outcome.built}
+    summary = ", ".join(
+        f"{image.variant} {'built' if image.ref in built else 'already in the registry'}" for image in outcome.images
+    )
+    message = f"images ready: {summary}"
+    return {
+        "phase": "Ready",
+        "observedGeneration": generation,
+        "message": message,
+        "inputsHash": outcome.inputs_hash,
+        "images": [image.to_json() for image in outcome.images],
+        "conditions": with_condition(status.get("conditions"), READY, True, "Built", message, generation),
+    }
+
+
+def failed(status: dict[str, Any], generation: int, failure: Failure) -> dict[str, Any]:
+    retry = (
+        f" (retrying in {failure.retry_after:.0f}s)" if failure.retry_after is not None else " (fix the spec to retry)"
+    )
+    return {
+        "phase": "Failed",
+        "observedGeneration": generation,
+        "message": failure.message + retry,
+        "conditions": with_condition(
+            status.get("conditions"), READY, False, failure.reason, failure.message[-1024:] + retry, generation
+        ),
+    }
+
+
+def settled(status: dict[str, Any], generation: int) -> bool:
+    """Nothing to do until the spec changes: Ready, or Failed in a way only a spec change can fix."""
+    if status.get("observedGeneration") != generation:
+        return False
+    if status.get("phase") == "Ready":
+        return True
+    reason = next((c.get("reason") for c in status.get("conditions") or [] if c.get("type") == READY), None)
+    return status.get("phase") == "Failed" and reason == "BuildFailed"

@@ -1,0 +1,1 @@
+"""Small helpers over the kubernetes client: conditions, status patches, Secrets and ConfigMaps."""

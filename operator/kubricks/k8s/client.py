@@ -1,0 +1,56 @@
+"""Thin, synchronous wrappers over the kubernetes client; callers in async code run them in a thread."""
+
+import base64
+from functools import cache
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+GROUP = "kubricks.dev"
+VERSION = "v1alpha1"
+
+
+class MissingObject(Exception):
+    """A Secret or ConfigMap the spec names does not exist or lacks a key."""
+
+
+@cache
+def api_client() -> client.ApiClient:
+    """In-cluster credentials when running in a pod, the kubeconfig otherwise."""
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.ApiClient()
+
+
+def read_secret(namespace: str, name: str) -> dict[str, bytes]:
+    try:
+        secret = client.CoreV1Api(api_client()).read_namespaced_secret(name, namespace)
+    except ApiException as error:
+        if error.status == 404:
+            raise MissingObject(f"the Secret {namespace}/{name} does not exist") from None
+        raise
+    return {key: base64.b64decode(value) for key, value in (secret.data or {}).items()}
+
+
+def read_config_map(namespace: str, name: str) -> dict[str, str]:
+    try:
+        config_map = client.CoreV1Api(api_client()).read_namespaced_config_map(name, namespace)
+    except ApiException as error:
+        if error.status == 404:
+            raise MissingObject(f"the ConfigMap {namespace}/{name} does not exist") from None
+        raise
+    return dict(config_map.data or {})
+
+
+def patch_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+    """A merge patch of the status subresource; a vanished object is no error."""
+    try:
+        client.CustomObjectsApi(api_client()).patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, plural, name, {"status": status}
+        )
+    except ApiException as error:
+        if error.status != 404:
+            raise

@@ -1,0 +1,39 @@
+"""Runs the operator: kopf with kubricks' own finalizer and annotation prefix, and a liveness endpoint."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import kopf
+
+from kubricks import handlers as _handlers  # noqa: F401 - registers the handlers
+from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
+from kubricks.k8s.client import GROUP
+
+FINALIZER = f"{GROUP}/finalizer"
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 300
+
+
+def run(namespaces: Sequence[str], all_namespaces: bool, standalone: bool, liveness: str | None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per registry request drowns what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    asyncio.run(
+        kopf.operator(
+            clusterwide=all_namespaces or not namespaces,
+            namespaces=list(namespaces),
+            standalone=standalone,
+            liveness_endpoint=liveness,
+        )
+    )
