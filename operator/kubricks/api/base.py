@@ -212,6 +212,10 @@ class Status(ApiModel):
     """The latest observations; Ready says whether the resource is ready for use."""
 
 
+PHASE_COLUMN = {"name": "Phase", "type": "string", "jsonPath": ".status.phase"}
+AGE_COLUMN = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+
+
 class Resource(ApiModel):
     """A whole custom resource as the API server serves it; subclasses add spec and status."""
 

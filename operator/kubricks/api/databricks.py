@@ -6,6 +6,8 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from kubricks.api.base import (
+    AGE_COLUMN,
+    PHASE_COLUMN,
     ApiModel,
     HttpUrl,
     ImageReference,
@@ -184,9 +186,9 @@ class DatabricksWorkspace(Resource):
     KIND: ClassVar[str] = "DatabricksWorkspace"
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ("dbws",)
     PRINTER_COLUMNS: ClassVar[tuple[dict[str, str], ...]] = (
-        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+        PHASE_COLUMN,
         {"name": "Host", "type": "string", "jsonPath": ".spec.host"},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        AGE_COLUMN,
     )
 
     spec: DatabricksWorkspaceSpec
@@ -236,9 +238,9 @@ class DatabricksCluster(Resource):
     KIND: ClassVar[str] = "DatabricksCluster"
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ("dbcl",)
     PRINTER_COLUMNS: ClassVar[tuple[dict[str, str], ...]] = (
-        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+        PHASE_COLUMN,
         {"name": "ClusterID", "type": "string", "jsonPath": ".status.clusterId"},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        AGE_COLUMN,
     )
 
     spec: DatabricksClusterSpec

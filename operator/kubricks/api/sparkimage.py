@@ -5,6 +5,8 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from kubricks.api.base import (
+    AGE_COLUMN,
+    PHASE_COLUMN,
     ApiModel,
     HttpUrl,
     ImageReference,
@@ -274,10 +276,10 @@ class SparkImage(Resource):
     KIND: ClassVar[str] = "SparkImage"
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ("spimg",)
     PRINTER_COLUMNS: ClassVar[tuple[dict[str, str], ...]] = (
-        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+        PHASE_COLUMN,
         {"name": "Variants", "type": "string", "jsonPath": ".spec.variants"},
         {"name": "Image", "type": "string", "jsonPath": ".status.images[0].ref"},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        AGE_COLUMN,
     )
 
     spec: SparkImageSpec

@@ -6,6 +6,8 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from kubricks.api.base import (
+    AGE_COLUMN,
+    PHASE_COLUMN,
     ApiModel,
     MemorySize,
     Resource,
@@ -326,11 +328,11 @@ class SparkJob(Resource):
     KIND: ClassVar[str] = "SparkJob"
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ("spjob",)
     PRINTER_COLUMNS: ClassVar[tuple[dict[str, str], ...]] = (
-        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+        PHASE_COLUMN,
         {"name": "Target", "type": "string", "jsonPath": ".status.target"},
         {"name": "Attempt", "type": "integer", "jsonPath": ".status.attempt"},
         {"name": "Image", "type": "string", "jsonPath": ".status.image"},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        AGE_COLUMN,
     )
 
     spec: SparkJobSpec

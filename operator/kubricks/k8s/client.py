@@ -25,24 +25,24 @@ def api_client() -> client.ApiClient:
     return client.ApiClient()
 
 
-def read_secret(namespace: str, name: str) -> dict[str, bytes]:
+def _read(kind: str, namespace: str, name: str) -> Any:
+    core = client.CoreV1Api(api_client())
+    read = core.read_namespaced_secret if kind == "Secret" else core.read_namespaced_config_map
     try:
-        secret = client.CoreV1Api(api_client()).read_namespaced_secret(name, namespace)
+        return read(name, namespace)
     except ApiException as error:
         if error.status == 404:
-            raise MissingObject(f"the Secret {namespace}/{name} does not exist") from None
+            raise MissingObject(f"the {kind} {namespace}/{name} does not exist") from None
         raise
+
+
+def read_secret(namespace: str, name: str) -> dict[str, bytes]:
+    secret = _read("Secret", namespace, name)
     return {key: base64.b64decode(value) for key, value in (secret.data or {}).items()}
 
 
 def read_config_map(namespace: str, name: str) -> dict[str, str]:
-    try:
-        config_map = client.CoreV1Api(api_client()).read_namespaced_config_map(name, namespace)
-    except ApiException as error:
-        if error.status == 404:
-            raise MissingObject(f"the ConfigMap {namespace}/{name} does not exist") from None
-        raise
-    return dict(config_map.data or {})
+    return dict(_read("ConfigMap", namespace, name).data or {})
 
 
 def patch_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
