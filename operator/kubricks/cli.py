@@ -4,20 +4,28 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import yaml
 from kubernetes import client, config
 
 from kubricks import __version__
+from kubricks.api.base import Resource
 from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
 from kubricks.api.sparkimage import SparkImage
+from kubricks.api.sparkjob import SparkJob
 from kubricks.images.backend import BuildError, DockerBackend
 from kubricks.images.builder import InputError, build_spark_image, resolve_inputs
 from kubricks.images.check import check_image
 from kubricks.images.registry import Credentials, RegistryClient, RegistryError, credentials_from_docker_config
 from kubricks.images.render import ResolvedInputs, render
+from kubricks.k8s.yamlio import dump_all
+from kubricks.spark.manifests import Attempt, attempt_resources
+
+R = TypeVar("R", bound=Resource)
+RENDER_UID = "00000000-0000-0000-0000-000000000000"
+"""Stands in for the uid the API server gives a SparkJob, from which attempt names derive."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,18 +67,19 @@ def image() -> None:
     """Render, build and check unified Spark images."""
 
 
-def load_spark_image(path: Path) -> SparkImage:
+def load_resource(path: Path, kind: type[R]) -> R:
+    """The one resource of ``kind`` in a YAML file, validated as the API server would."""
     try:
         documents = [d for d in yaml.safe_load_all(path.read_text()) if d]
     except (OSError, yaml.YAMLError) as error:
         raise click.ClickException(f"cannot read {path}: {error}") from None
-    images = [d for d in documents if d.get("kind") == "SparkImage"]
-    if len(images) != 1:
-        raise click.ClickException(f"{path} must hold exactly one SparkImage (found {len(images)})")
+    found = [d for d in documents if d.get("kind") == kind.KIND]
+    if len(found) != 1:
+        raise click.ClickException(f"{path} must hold exactly one {kind.KIND} (found {len(found)})")
     try:
-        return SparkImage.model_validate(images[0])
+        return kind.model_validate(found[0])
     except ValueError as error:
-        raise click.ClickException(f"{path} is not a valid SparkImage:\n{error}") from None
+        raise click.ClickException(f"{path} is not a valid {kind.KIND}:\n{error}") from None
 
 
 def display_name(resource: SparkImage) -> str:
@@ -103,7 +112,7 @@ def config_maps_from_cluster(resource: SparkImage) -> dict[str, dict[str, str]]:
 @click.option("-f", "--file", "path", type=click.Path(exists=True, path_type=Path), required=True)
 def image_render(path: Path) -> None:
     """Print the Dockerfile a SparkImage renders to (base images unpinned, git refs unresolved)."""
-    resource = load_spark_image(path)
+    resource = load_resource(path, SparkImage)
     config_maps: dict[str, dict[str, str]] = {s.config_map.name: {} for s in resource.spec.app.sources if s.config_map}
     click.echo(
         render(resource.spec, ResolvedInputs(config_maps=config_maps), display_name(resource)).dockerfile, nl=False
@@ -122,7 +131,7 @@ def image_build(path: Path, ca_bundle: Path | None) -> None:
 
     Prints each variant's ref@digest on its own line; progress goes to standard error.
     """
-    resource = load_spark_image(path)
+    resource = load_resource(path, SparkImage)
     credentials = local_docker_credentials()
 
     def progress(line: str) -> None:
@@ -147,6 +156,31 @@ def image_build(path: Path, ca_bundle: Path | None) -> None:
     except (BuildError, InputError, RegistryError) as error:
         tail = getattr(error, "log_tail", "")
         raise click.ClickException(f"{error}\n{tail}".rstrip()) from None
+
+
+@main.group()
+def job() -> None:
+    """Render SparkJobs."""
+
+
+@job.command("render")
+@click.option("-f", "--file", "path", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--image", "image_ref", help="The image to run, for a job that names a SparkImage.")
+def job_render(path: Path, image_ref: str | None) -> None:
+    """Print what the operator would create for a SparkJob (its first attempt)."""
+    resource = load_resource(path, SparkJob)
+    image_ref = image_ref or resource.spec.image.ref
+    if image_ref is None:
+        raise click.ClickException(
+            f"spec.image.sparkImage names the SparkImage {resource.spec.image.spark_image}: "
+            "pass --image with its status.images[].ref (or ref@digest)"
+        )
+    if resource.spec.kubernetes is None:
+        raise click.ClickException("this SparkJob targets Databricks; only the kubernetes target renders manifests")
+    metadata = {"namespace": "default", **resource.metadata}
+    resource = resource.model_copy(update={"metadata": metadata})
+    attempt = Attempt(metadata["name"], metadata["namespace"], metadata.get("uid", RENDER_UID), 1)
+    click.echo(dump_all(attempt_resources(resource, attempt, image_ref, None)), nl=False)
 
 
 @image.command("check")

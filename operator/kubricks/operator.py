@@ -9,6 +9,7 @@ import kopf
 
 from kubricks import handlers as _handlers  # noqa: F401 - registers the handlers
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
+from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
 from kubricks.k8s.client import GROUP
 
 FINALIZER = f"{GROUP}/finalizer"

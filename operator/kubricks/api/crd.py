@@ -9,12 +9,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kubricks.api.base import Resource
 from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
+from kubricks.k8s.yamlio import dump_all
 
 GROUP = "kubricks.dev"
 VERSION = "v1alpha1"
@@ -164,7 +163,7 @@ def crd_file_name(kind: type[Resource]) -> str:
 
 
 def render_yaml(documents: Iterable[Schema]) -> str:
-    return yaml.safe_dump_all(documents, sort_keys=False, width=120)
+    return dump_all(documents)
 
 
 def write_crds(directory: Path) -> list[Path]:

@@ -169,6 +169,8 @@ class KubernetesTarget(ApiModel):
     """The executor pods."""
     dynamic_allocation: DynamicAllocation = DynamicAllocation()
     """Dynamic allocation of executors."""
+    driver_start_timeout_seconds: Annotated[int, Field(ge=10, le=86400)] = 600
+    """How long the driver pod may take to start running (scheduling, image pull) before the attempt fails."""
 
 
 class NewCluster(ClusterShape):
@@ -316,6 +318,8 @@ class SparkJobStatus(Status):
     """When the current attempt started."""
     completion_time: datetime | None = None
     """When the job finished."""
+    next_attempt_time: datetime | None = None
+    """When the next attempt starts, while a failed attempt backs off."""
     kubernetes: KubernetesRunStatus | None = None
     """The Spark pods of the current attempt."""
     databricks: DatabricksRunStatus | None = None

@@ -6,6 +6,7 @@ from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
 
 GROUP = "kubricks.dev"
 VERSION = "v1alpha1"
@@ -51,6 +52,36 @@ def patch_status(plural: str, namespace: str, name: str, status: dict[str, Any])
         client.CustomObjectsApi(api_client()).patch_namespaced_custom_object_status(
             GROUP, VERSION, namespace, plural, name, {"status": status}
         )
+    except ApiException as error:
+        if error.status != 404:
+            raise
+
+
+FIELD_MANAGER = "kubricks"
+
+
+@cache
+def dynamic_client() -> DynamicClient:
+    return DynamicClient(api_client())
+
+
+def apply(manifest: dict[str, Any]) -> None:
+    """Server-side apply as kubricks: creates the object, or leaves an identical one as it is."""
+    resource = dynamic_client().resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+    dynamic_client().server_side_apply(resource, body=manifest, field_manager=FIELD_MANAGER, force_conflicts=True)
+
+
+def delete_labelled(namespace: str, selector: str) -> None:
+    """Deletes the pods, services and configmaps that match a label selector."""
+    core = client.CoreV1Api(api_client())
+    core.delete_collection_namespaced_pod(namespace, label_selector=selector)
+    core.delete_collection_namespaced_config_map(namespace, label_selector=selector)
+    core.delete_collection_namespaced_service(namespace, label_selector=selector)
+
+
+def delete_custom_object(plural: str, namespace: str, name: str) -> None:
+    try:
+        client.CustomObjectsApi(api_client()).delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
     except ApiException as error:
         if error.status != 404:
             raise

@@ -1,0 +1,156 @@
+"""SparkJob on Kubernetes: a daemon per job runs the state machine of kubricks.spark.state.
+
+It wakes when one of the job's pods changes (kopf watches the pods and indexes them by their
+spark-app-selector, so no polling), when a SparkImage in its namespace changes, and at the deadlines the
+state machine names (driver-start timeout, retry backoff, TTL).
+"""
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from kubricks.api.sparkjob import SparkJob
+from kubricks.k8s.client import GROUP, VERSION, apply, delete_custom_object, delete_labelled, patch_status
+from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
+from kubricks.spark.state import Decision, ImageState, Observation, PodView, decide, pod_view
+
+PLURAL = "sparkjobs"
+
+
+class Wakeups:
+    """One event per SparkJob, set when something it depends on changes."""
+
+    def __init__(self) -> None:
+        self.events: dict[tuple[str, str], asyncio.Event] = defaultdict(asyncio.Event)
+
+    def wake(self, namespace: str, name: str) -> None:
+        self.events[(namespace, name)].set()
+
+    def wake_namespace(self, namespace: str) -> None:
+        for (job_namespace, _), event in self.events.items():
+            if job_namespace == namespace:
+                event.set()
+
+    async def wait(self, namespace: str, name: str, timeout: float | None) -> None:
+        event = self.events[(namespace, name)]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        event.clear()
+
+    def forget(self, namespace: str, name: str) -> None:
+        self.events.pop((namespace, name), None)
+
+
+@kopf.on.startup()
+def create_wakeups(memo: Any, **_: Any) -> None:
+    memo.wakeups = Wakeups()
+
+
+@kopf.index("", "v1", "pods", labels={"spark-app-selector": kopf.PRESENT})
+def spark_pods(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[tuple[str, str], PodView]:
+    return {(namespace or "", labels["spark-app-selector"]): pod_view(body)}
+
+
+@kopf.index(GROUP, VERSION, "sparkimages")
+def spark_images(
+    namespace: str | None, name: str, status: kopf.Status, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(namespace or "", name): dict(status)}
+
+
+@kopf.on.event("", "v1", "pods", labels={JOB_LABEL: kopf.PRESENT})
+def pod_changed(namespace: str | None, labels: kopf.Labels, memo: Any, **_: Any) -> None:
+    memo.wakeups.wake(namespace or "", labels[JOB_LABEL])
+
+
+@kopf.on.event(GROUP, VERSION, "sparkimages")
+def image_changed(namespace: str | None, memo: Any, **_: Any) -> None:
+    memo.wakeups.wake_namespace(namespace or "")
+
+
+def resolve_image(job: SparkJob, namespace: str, images: kopf.Index[tuple[str, str], dict[str, Any]]) -> ImageState:
+    choice = job.spec.image
+    if choice.ref:
+        return ImageState(ref=choice.ref)
+    name = choice.spark_image or ""
+    statuses = list(images.get((namespace, name), []))
+    if not statuses:
+        return ImageState(waiting=f"the SparkImage {name} does not exist")
+    status = statuses[0]
+    built = next((i for i in status.get("images") or [] if i.get("variant") == choice.variant), None)
+    if status.get("phase") != "Ready" or built is None:
+        why = status.get("message") or "not built yet"
+        return ImageState(waiting=f"the SparkImage {name} is {status.get('phase') or 'Pending'}: {why}")
+    repository = built["ref"].rsplit(":", 1)[0]
+    return ImageState(ref=f"{repository}@{built['digest']}", pull_secret=None)
+
+
+def observe(body: kopf.Body, images: Any, pods: Any) -> Observation:
+    job = SparkJob.model_validate(dict(body))
+    namespace, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
+    status = dict(body.get("status") or {})
+    attempt = Attempt(name, namespace, uid, int(status.get("attempt") or 1))
+    return Observation(
+        job=job,
+        uid=uid,
+        generation=int(body["metadata"].get("generation", 0)),
+        status=status,
+        image=resolve_image(job, namespace, images),
+        pods=list(pods.get((namespace, attempt.app_id), [])),
+        now=datetime.now(UTC).replace(tzinfo=None),
+    )
+
+
+async def carry_out(decision: Decision, body: kopf.Body) -> None:
+    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    for attempt in decision.delete_attempts:
+        await asyncio.to_thread(delete_labelled, namespace, f"{JOB_LABEL}={name},{ATTEMPT_LABEL}={attempt}")
+    for manifest in decision.create:
+        await asyncio.to_thread(apply, manifest)
+    if decision.status:
+        await asyncio.to_thread(patch_status, PLURAL, namespace, name, decision.status)
+    if decision.event:
+        kind, reason, message = decision.event
+        kopf.event(body, type=kind, reason=reason, message=message)
+    if decision.delete_job:
+        kopf.info(body, reason="Expired", message="ttlSecondsAfterFinished has passed; deleting the SparkJob")
+        await asyncio.to_thread(delete_custom_object, PLURAL, namespace, name)
+
+
+# kopf passes indexes as keyword arguments its callback protocol does not declare.
+@kopf.daemon(  # type: ignore[arg-type]
+    GROUP, VERSION, PLURAL, when=lambda spec, **_: "kubernetes" in spec, cancellation_timeout=10
+)
+async def sparkjob_daemon(
+    stopped: kopf.DaemonStopped,
+    body: kopf.Body,
+    memo: Any,
+    spark_images: kopf.Index[tuple[str, str], dict[str, Any]],
+    spark_pods: kopf.Index[tuple[str, str], PodView],
+    logger: kopf.Logger,
+    **_: Any,
+) -> None:
+    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    while not stopped:
+        decision = decide(observe(body, spark_images, spark_pods))
+        await carry_out(decision, body)
+        if decision.delete_job:
+            break
+        if decision.status:
+            await wait_for_status(stopped, body, decision.status)
+        if not decision.status or decision.status.get("phase") == body.get("status", {}).get("phase"):
+            await memo.wakeups.wait(namespace, name, decision.wake_after)
+    memo.wakeups.forget(namespace, name)
+
+
+async def wait_for_status(stopped: kopf.DaemonStopped, body: kopf.Body, patched: dict[str, Any]) -> None:
+    """The live body lags our own patch: wait until it shows it, so the next decision starts from it."""
+    for _ in range(40):
+        status = body.get("status") or {}
+        if all(status.get(key) == value for key, value in patched.items() if key in ("phase", "attempt", "message")):
+            return
+        await stopped.wait(0.25)

@@ -1,0 +1,413 @@
+"""SparkJob → what ``spark-submit --deploy-mode cluster`` would have created, without a JVM. Pure.
+
+Spark's own Kubernetes submission client (KubernetesClientApplication and its feature steps) writes a
+ConfigMap with spark.properties, the driver pod and a headless driver Service; the driver then creates
+the executors itself. These builders follow the same names, labels, ports and properties, so Spark's
+driver code runs unchanged. Where they differ on purpose, a comment says why.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kubricks.api.base import memory_bytes
+from kubricks.api.sparkjob import ExecutorSpec, PodSpec, SparkJob
+from kubricks.images.render import GPU_DISCOVERY_SCRIPT, WHEEL_LAUNCHER
+from kubricks.k8s.client import GROUP, VERSION
+
+SPARK_CONF_DIR = "/opt/spark/conf"
+PROPERTIES_FILE = "spark.properties"
+EXECUTOR_TEMPLATE_FILE = "executor-pod-template.yaml"
+DRIVER_CONTAINER = "spark-kubernetes-driver"
+DRIVER_PORT = 7078
+BLOCK_MANAGER_PORT = 7079
+UI_PORT = 4040
+LOCAL_DIR = "/var/data/spark-local"
+PYTHON_RUNNER = "org.apache.spark.deploy.PythonRunner"
+MASTER = "k8s://https://kubernetes.default.svc:443"
+MIN_OVERHEAD_MIB = 384
+JVM_OVERHEAD_FACTOR = 0.1
+NON_JVM_OVERHEAD_FACTOR = 0.4
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_VENDOR = "nvidia.com"
+
+JOB_LABEL = f"{GROUP}/sparkjob"
+ATTEMPT_LABEL = f"{GROUP}/attempt"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "kubricks"}
+SERVICE_ACCOUNT = "kubricks-spark"
+SERVICE_NAME_LIMIT = 63
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Names of one attempt's resources; deterministic, so a restarted operator finds what it made."""
+
+    job: str
+    namespace: str
+    uid: str
+    number: int
+
+    @property
+    def app_id(self) -> str:
+        """Spark's application id, also the spark-app-selector label of the driver and the executors."""
+        return "spark-" + hashlib.sha256(f"{self.uid}/{self.number}".encode()).hexdigest()[:32]
+
+    @property
+    def prefix(self) -> str:
+        """The resource name prefix; short enough that ``<prefix>-driver-svc`` is a valid Service name."""
+        suffix = f"-{self.number}-{self.app_id[6:14]}"
+        room = SERVICE_NAME_LIMIT - len("-driver-svc") - len(suffix)
+        return self.job[:room].rstrip("-.") + suffix
+
+    @property
+    def driver_pod(self) -> str:
+        return f"{self.prefix}-driver"
+
+    @property
+    def service(self) -> str:
+        return f"{self.prefix}-driver-svc"
+
+    @property
+    def config_map(self) -> str:
+        return f"{self.prefix}-conf"
+
+
+def overhead_mib(spec: PodSpec, memory_mib: int, non_jvm: bool) -> int:
+    if spec.memory_overhead:
+        return memory_bytes(spec.memory_overhead) // 2**20
+    factor = NON_JVM_OVERHEAD_FACTOR if non_jvm else JVM_OVERHEAD_FACTOR
+    return max(int(factor * memory_mib), MIN_OVERHEAD_MIB)
+
+
+def is_python(job: SparkJob) -> bool:
+    app = job.spec.app
+    return app.wheel is not None or (app.main_application_file or "").endswith(".py")
+
+
+def main_resource(job: SparkJob) -> tuple[str, str, list[str]]:
+    """(main class, resource, arguments) as spark-submit passes them to the driver."""
+    app = job.spec.app
+    if app.wheel:
+        return (
+            PYTHON_RUNNER,
+            f"local://{WHEEL_LAUNCHER}",
+            [app.wheel.package_name, app.wheel.entry_point, *app.arguments],
+        )
+    resource = app.main_application_file or ""
+    if resource.endswith(".py"):
+        return PYTHON_RUNNER, resource, list(app.arguments)
+    return app.main_class or "", resource, list(app.arguments)
+
+
+def service_account(job: SparkJob) -> str:
+    kubernetes = job.spec.kubernetes
+    return (kubernetes.service_account if kubernetes else "") or SERVICE_ACCOUNT
+
+
+def pull_secrets(job: SparkJob, image_pull_secret: str | None) -> list[str]:
+    return [s for s in (job.spec.image.pull_secret or image_pull_secret,) if s]
+
+
+def _gpu_conf(role: str, spec: PodSpec) -> dict[str, str]:
+    if not spec.gpus:
+        return {}
+    return {
+        f"spark.{role}.resource.gpu.amount": str(spec.gpus),
+        f"spark.{role}.resource.gpu.vendor": GPU_VENDOR,
+        f"spark.{role}.resource.gpu.discoveryScript": GPU_DISCOVERY_SCRIPT,
+    }
+
+
+def spark_properties(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, str]:
+    """The spark.properties the driver reads, as spark-submit's cluster mode would write it."""
+    kubernetes = job.spec.kubernetes
+    if kubernetes is None:
+        raise ValueError("spec.kubernetes is not set: this SparkJob targets Databricks")
+    driver, executor = kubernetes.driver, kubernetes.executor
+    non_jvm = is_python(job)
+    properties: dict[str, str] = dict(job.spec.app.spark_conf)
+    properties.update(
+        {
+            "spark.master": MASTER,
+            "spark.submit.deployMode": "cluster",
+            "spark.app.name": job.metadata.get("name", attempt.job),
+            "spark.app.id": attempt.app_id,
+            "spark.kubernetes.namespace": attempt.namespace,
+            "spark.kubernetes.driver.pod.name": attempt.driver_pod,
+            "spark.kubernetes.executor.podNamePrefix": attempt.prefix,
+            "spark.kubernetes.container.image": image,
+            "spark.kubernetes.submitInDriver": "true",
+            "spark.kubernetes.resource.type": "python" if non_jvm else "java",
+            "spark.kubernetes.memoryOverheadFactor": str(NON_JVM_OVERHEAD_FACTOR if non_jvm else JVM_OVERHEAD_FACTOR),
+            "spark.kubernetes.authenticate.driver.serviceAccountName": service_account(job),
+            "spark.driver.host": f"{attempt.service}.{attempt.namespace}.svc",
+            "spark.driver.port": str(DRIVER_PORT),
+            "spark.driver.blockManager.port": str(BLOCK_MANAGER_PORT),
+            "spark.driver.cores": str(driver.cores),
+            "spark.driver.memory": driver.memory,
+            "spark.executor.instances": str(executor.instances),
+            "spark.executor.cores": str(executor.cores),
+            "spark.executor.memory": executor.memory,
+            "spark.local.dir": LOCAL_DIR,
+            f"spark.kubernetes.executor.label.{JOB_LABEL}": attempt.job,
+            f"spark.kubernetes.executor.label.{ATTEMPT_LABEL}": str(attempt.number),
+        }
+    )
+    secrets = pull_secrets(job, image_pull_secret)
+    if secrets:
+        properties["spark.kubernetes.container.image.pullSecrets"] = ",".join(secrets)
+    for role, spec in (("driver", driver), ("executor", executor)):
+        if spec.memory_overhead:
+            properties[f"spark.{role}.memoryOverhead"] = spec.memory_overhead
+        properties.update(_gpu_conf(role, spec))
+    if executor.gpus:
+        properties["spark.task.resource.gpu.amount"] = f"{executor.gpus / executor.cores:g}"
+    properties.update(_executor_pod_conf(executor))
+    if kubernetes.dynamic_allocation.enabled:
+        allocation = kubernetes.dynamic_allocation
+        properties.update(
+            {
+                "spark.dynamicAllocation.enabled": "true",
+                "spark.dynamicAllocation.shuffleTracking.enabled": "true",
+                "spark.dynamicAllocation.minExecutors": str(allocation.min_executors),
+                "spark.dynamicAllocation.maxExecutors": str(allocation.max_executors),
+                "spark.dynamicAllocation.initialExecutors": str(
+                    min(max(executor.instances, allocation.min_executors), allocation.max_executors)
+                ),
+            }
+        )
+    if executor.tolerations:
+        properties["spark.kubernetes.executor.podTemplateFile"] = f"{SPARK_CONF_DIR}/{EXECUTOR_TEMPLATE_FILE}"
+    return dict(sorted(properties.items()))
+
+
+def _executor_pod_conf(executor: ExecutorSpec) -> dict[str, str]:
+    conf = {}
+    for key, value in executor.labels.items():
+        conf[f"spark.kubernetes.executor.label.{key}"] = value
+    for key, value in executor.annotations.items():
+        conf[f"spark.kubernetes.executor.annotation.{key}"] = value
+    for key, value in executor.node_selector.items():
+        conf[f"spark.kubernetes.executor.node.selector.{key}"] = value
+    for key, value in executor.env.items():
+        conf[f"spark.executorEnv.{key}"] = value
+    return conf
+
+
+def render_properties(properties: dict[str, str]) -> str:
+    """Java properties format, as java.util.Properties reads it."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+    def escape_key(key: str) -> str:
+        return escape(key).replace("=", "\\=").replace(":", "\\:").replace(" ", "\\ ")
+
+    return "".join(f"{escape_key(key)}={escape(value)}\n" for key, value in properties.items())
+
+
+def owner_reference(job: SparkJob, uid: str) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "SparkJob",
+        "name": job.metadata["name"],
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _metadata(
+    name: str, attempt: Attempt, owner: dict[str, Any], labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": attempt.namespace,
+        "labels": {**MANAGED_BY, JOB_LABEL: attempt.job, ATTEMPT_LABEL: str(attempt.number), **(labels or {})},
+        "ownerReferences": [owner],
+    }
+
+
+def _selector(attempt: Attempt) -> dict[str, str]:
+    return {"spark-app-selector": attempt.app_id, "spark-role": "driver"}
+
+
+def _tolerations(spec: PodSpec) -> list[dict[str, Any]]:
+    return [t.to_json() for t in spec.tolerations]
+
+
+def executor_pod_template(executor: ExecutorSpec) -> dict[str, Any]:
+    """Spark has no setting for tolerations; an executor pod template carries them."""
+    return {"apiVersion": "v1", "kind": "Pod", "spec": {"tolerations": _tolerations(executor)}}
+
+
+def config_map(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, Any]:
+    data = {PROPERTIES_FILE: render_properties(spark_properties(job, attempt, image, image_pull_secret))}
+    kubernetes = job.spec.kubernetes
+    if kubernetes and kubernetes.executor.tolerations:
+        data[EXECUTOR_TEMPLATE_FILE] = yaml.safe_dump(executor_pod_template(kubernetes.executor), sort_keys=False)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(attempt.config_map, attempt, owner_reference(job, attempt.uid)),
+        "data": data,
+    }
+
+
+def driver_pod(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, Any]:
+    kubernetes = job.spec.kubernetes
+    if kubernetes is None:
+        raise ValueError("spec.kubernetes is not set: this SparkJob targets Databricks")
+    driver = kubernetes.driver
+    main_class, resource, arguments = main_resource(job)
+    memory_mib = memory_bytes(driver.memory) // 2**20
+    total_mib = memory_mib + overhead_mib(driver, memory_mib, is_python(job))
+    limits: dict[str, str] = {"memory": f"{total_mib}Mi"}
+    if driver.gpus:
+        limits[GPU_RESOURCE] = str(driver.gpus)
+    env = [
+        {"name": "SPARK_USER", "value": "spark"},
+        {"name": "SPARK_APPLICATION_ID", "value": attempt.app_id},
+        {
+            "name": "SPARK_DRIVER_BIND_ADDRESS",
+            "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}},
+        },
+        {"name": "SPARK_LOCAL_DIRS", "value": LOCAL_DIR},
+        {"name": "SPARK_CONF_DIR", "value": SPARK_CONF_DIR},
+        *({"name": key, "value": value} for key, value in sorted(driver.env.items())),
+    ]
+    labels = {
+        **driver.labels,
+        "spark-app-selector": attempt.app_id,
+        "spark-role": "driver",
+        "spark-app-name": _app_name_label(job.metadata.get("name", attempt.job)),
+    }
+    pod: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _without_empty(
+            {
+                **_metadata(attempt.driver_pod, attempt, owner_reference(job, attempt.uid), labels),
+                "annotations": dict(driver.annotations),
+            }
+        ),
+        "spec": _without_empty(
+            {
+                "restartPolicy": "Never",
+                "serviceAccountName": service_account(job),
+                "imagePullSecrets": [{"name": s} for s in pull_secrets(job, image_pull_secret)],
+                "nodeSelector": dict(driver.node_selector),
+                "tolerations": _tolerations(driver),
+                "containers": [
+                    {
+                        "name": DRIVER_CONTAINER,
+                        "image": image,
+                        "imagePullPolicy": "IfNotPresent",
+                        "args": [
+                            "driver",
+                            "--properties-file",
+                            f"{SPARK_CONF_DIR}/{PROPERTIES_FILE}",
+                            "--class",
+                            main_class,
+                            resource,
+                            *arguments,
+                        ],
+                        "ports": [
+                            {"name": "driver-rpc-port", "containerPort": DRIVER_PORT, "protocol": "TCP"},
+                            {"name": "blockmanager", "containerPort": BLOCK_MANAGER_PORT, "protocol": "TCP"},
+                            {"name": "spark-ui", "containerPort": UI_PORT, "protocol": "TCP"},
+                        ],
+                        "env": env,
+                        "resources": {
+                            "requests": {"cpu": str(driver.cores), "memory": f"{total_mib}Mi"},
+                            "limits": limits,
+                        },
+                        "volumeMounts": [
+                            {"name": "spark-conf-volume-driver", "mountPath": SPARK_CONF_DIR},
+                            {"name": "spark-local-dir-1", "mountPath": LOCAL_DIR},
+                        ],
+                    }
+                ],
+                "volumes": [
+                    {"name": "spark-conf-volume-driver", "configMap": {"name": attempt.config_map, "defaultMode": 420}},
+                    {"name": "spark-local-dir-1", "emptyDir": {}},
+                ],
+            }
+        ),
+    }
+    return pod
+
+
+def _without_empty(fields: dict[str, Any]) -> dict[str, Any]:
+    """Leaves out optional fields with nothing in them, as the API server would not store them either."""
+    return {key: value for key, value in fields.items() if value not in ({}, [], None, "")}
+
+
+def _app_name_label(name: str) -> str:
+    """Spark's spark-app-name label: the app name made a valid label value."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in name.lower())
+    return cleaned[:63].strip("-_.") or "spark"
+
+
+def driver_service(job: SparkJob, attempt: Attempt) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(attempt.service, attempt, owner_reference(job, attempt.uid)),
+        "spec": {
+            "clusterIP": "None",
+            "selector": _selector(attempt),
+            "ports": [
+                {"name": "driver-rpc-port", "port": DRIVER_PORT, "targetPort": DRIVER_PORT, "protocol": "TCP"},
+                {
+                    "name": "blockmanager",
+                    "port": BLOCK_MANAGER_PORT,
+                    "targetPort": BLOCK_MANAGER_PORT,
+                    "protocol": "TCP",
+                },
+                {"name": "spark-ui", "port": UI_PORT, "targetPort": UI_PORT, "protocol": "TCP"},
+            ],
+        },
+    }
+
+
+def driver_rbac(namespace: str) -> list[dict[str, Any]]:
+    """The service account kubricks manages per namespace: the driver may manage executors, nothing else."""
+    metadata = {"name": SERVICE_ACCOUNT, "namespace": namespace, "labels": dict(MANAGED_BY)}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": metadata,
+            "rules": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["pods", "services", "configmaps", "persistentvolumeclaims"],
+                    "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": SERVICE_ACCOUNT},
+            "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}],
+        },
+    ]
+
+
+def attempt_resources(
+    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None
+) -> list[dict[str, Any]]:
+    """Everything one attempt creates, in creation order: the driver pod last, when its conf exists."""
+    resources = [] if job.spec.kubernetes and job.spec.kubernetes.service_account else driver_rbac(attempt.namespace)
+    return [
+        *resources,
+        config_map(job, attempt, image, image_pull_secret),
+        driver_service(job, attempt),
+        driver_pod(job, attempt, image, image_pull_secret),
+    ]
