@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,40 +35,62 @@ def crds(platform: dict[str, str]) -> None:
         kubectl("wait", "--for=condition=Established", f"crd/{name}.kubricks.dev", "--timeout=60s")
 
 
-@pytest.fixture(scope="session")
-def operator_process(platform: dict[str, str], crds: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """``kubricks run`` against the test cluster; yields the path of its log."""
-    log = tmp_path_factory.mktemp("operator") / "operator.log"
-    liveness = f"http://127.0.0.1:{free_port()}/healthz"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(VENV_BIN / "kubricks"), "run", "--standalone", "--all-namespaces", "--liveness", liveness],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
-        )
+class OperatorProcess:
+    """``kubricks run`` against the test cluster, as a process that tests may stop and start again."""
 
-    def alive() -> bool:
-        assert process.poll() is None, f"the operator exited:\n{log.read_text()[-5000:]}"
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        liveness = f"http://127.0.0.1:{free_port()}/healthz"
+        with self.log.open("a") as output:
+            self.process = subprocess.Popen(
+                [str(VENV_BIN / "kubricks"), "run", "--standalone", "--all-namespaces", "--liveness", liveness],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=os.environ.copy(),
+            )
+        process = self.process
+
+        def alive() -> bool:
+            assert process.poll() is None, f"the operator exited:\n{self.log.read_text()[-5000:]}"
+            try:
+                return httpx.get(liveness, timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(alive, timeout=60, what="the operator's liveness endpoint")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
         try:
-            return httpx.get(liveness, timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
-    wait_until(alive, timeout=60, what="the operator's liveness endpoint")
-    yield log
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    print(f"operator log: {log}")
+
+@pytest.fixture(scope="session")
+def operator_process(
+    platform: dict[str, str], crds: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    operator = OperatorProcess(tmp_path_factory.mktemp("operator") / "operator.log")
+    operator.start()
+    yield operator
+    operator.stop()
+    print(f"operator log: {operator.log}")
 
 
 @pytest.fixture
-def operator_log(operator_process: Path) -> Iterator[Path]:
-    """The operator's log; its tail is printed when the test fails."""
-    start = operator_process.stat().st_size
-    yield operator_process
-    time.sleep(0)
-    print(operator_process.read_text()[start:][-5000:])
+def operator_log(operator_process: OperatorProcess) -> Iterator[Path]:
+    """The operator's log; what it wrote during the test is printed (shown when the test fails)."""
+    start = operator_process.log.stat().st_size
+    yield operator_process.log
+    print(operator_process.log.read_text()[start:][-5000:])

@@ -1,0 +1,225 @@
+"""What a SparkJob renders to on Kubernetes: golden files for the examples, and Spark's conventions."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubricks.api.sparkjob import SparkJob
+from kubricks.k8s.yamlio import dump_all
+from kubricks.spark.manifests import (
+    Attempt,
+    attempt_resources,
+    config_map,
+    driver_pod,
+    driver_service,
+    render_properties,
+    spark_properties,
+)
+from tests.invalid_manifests import example, patched
+
+GOLDEN = Path(__file__).parent / "golden"
+UID = "6f1c1b2a-0000-4000-8000-000000000001"
+IMAGE = "registry.example.com/etl@sha256:" + "a" * 64
+
+
+def job(file: str, changes: dict[str, Any] | None = None) -> SparkJob:
+    return SparkJob.model_validate(patched(example(file), {"metadata.namespace": "team", **(changes or {})}))
+
+
+def attempt(resource: SparkJob, number: int = 1) -> Attempt:
+    return Attempt(resource.metadata["name"], "team", UID, number)
+
+
+def rendered(file: str, changes: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    resource = job(file, changes)
+    return {m["kind"]: m for m in attempt_resources(resource, attempt(resource), IMAGE, None)}
+
+
+def properties(file: str, changes: dict[str, Any] | None = None) -> dict[str, str]:
+    resource = job(file, changes)
+    return spark_properties(resource, attempt(resource), IMAGE, None)
+
+
+@pytest.mark.parametrize(
+    "file", ["sparkjob-kubernetes-wheel.yaml", "sparkjob-kubernetes-gpu.yaml", "sparkjob-kubernetes-jar.yaml"]
+)
+def test_golden_manifests(file: str) -> None:
+    """Set KUBRICKS_UPDATE_GOLDEN=1 to rewrite them after an intended change; review the diff."""
+    resource = job(file)
+    text = dump_all(attempt_resources(resource, attempt(resource), IMAGE, None))
+    golden = GOLDEN / file
+    if os.environ.get("KUBRICKS_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+def test_driver_pod_follows_sparks_conventions() -> None:
+    pod = rendered("sparkjob-kubernetes-jar.yaml")["Pod"]
+    names = attempt(job("sparkjob-kubernetes-jar.yaml"))
+    container = pod["spec"]["containers"][0]
+    assert container["name"] == "spark-kubernetes-driver"
+    assert container["args"] == [
+        "driver",
+        "--properties-file",
+        "/opt/spark/conf/spark.properties",
+        "--class",
+        "org.apache.spark.examples.SparkPi",
+        "local:///opt/spark/examples/jars/spark-examples_2.12-3.5.3.jar",
+        "1000",
+    ]
+    assert [p["containerPort"] for p in container["ports"]] == [7078, 7079, 4040]
+    bind = next(e for e in container["env"] if e["name"] == "SPARK_DRIVER_BIND_ADDRESS")
+    assert bind["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    labels = pod["metadata"]["labels"]
+    assert labels["spark-role"] == "driver"
+    assert labels["spark-app-selector"] == names.app_id
+    assert labels["spark-app-name"] == "spark-pi"
+    assert pod["spec"]["restartPolicy"] == "Never"
+    assert pod["spec"]["serviceAccountName"] == "kubricks-spark"
+    assert pod["metadata"]["ownerReferences"][0] | {"uid": UID} == {
+        "apiVersion": "kubricks.dev/v1alpha1",
+        "kind": "SparkJob",
+        "name": "spark-pi",
+        "uid": UID,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def test_properties_name_the_driver_its_service_and_the_executors() -> None:
+    resource = job("sparkjob-kubernetes-wheel.yaml")
+    names = attempt(resource)
+    conf = spark_properties(resource, names, IMAGE, None)
+    assert conf["spark.driver.host"] == f"{names.service}.team.svc"
+    assert conf["spark.kubernetes.driver.pod.name"] == names.driver_pod
+    assert conf["spark.kubernetes.namespace"] == "team"
+    assert conf["spark.kubernetes.container.image"] == IMAGE
+    assert conf["spark.kubernetes.container.image.pullSecrets"] == "regcred"
+    assert conf["spark.kubernetes.authenticate.driver.serviceAccountName"] == "kubricks-spark"
+    assert (conf["spark.executor.instances"], conf["spark.executor.cores"], conf["spark.executor.memory"]) == (
+        "2",
+        "2",
+        "4g",
+    )
+    assert conf["spark.sql.shuffle.partitions"] == "64", "the user's sparkConf passes through"
+    assert conf["spark.app.id"] == names.app_id
+
+
+def test_service_selects_the_driver() -> None:
+    resource = job("sparkjob-kubernetes-wheel.yaml")
+    service = driver_service(resource, attempt(resource))
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"] == {"spark-app-selector": attempt(resource).app_id, "spark-role": "driver"}
+
+
+@pytest.mark.parametrize(
+    ("file", "changes", "memory"),
+    [
+        ("sparkjob-kubernetes-jar.yaml", {}, "1408Mi"),  # 1g + 384m minimum overhead
+        ("sparkjob-kubernetes-wheel.yaml", {}, "2867Mi"),  # 2g + 40% for Python
+        ("sparkjob-kubernetes-wheel.yaml", {"spec.kubernetes.driver.memoryOverhead": "1g"}, "3072Mi"),
+        ("sparkjob-kubernetes-jar.yaml", {"spec.kubernetes.driver.memory": "8g"}, "9011Mi"),  # 8g + 10%
+    ],
+)
+def test_driver_memory_includes_the_overhead_as_spark_computes_it(
+    file: str, changes: dict[str, Any], memory: str
+) -> None:
+    resources = rendered(file, changes)["Pod"]["spec"]["containers"][0]["resources"]
+    assert resources["requests"]["memory"] == memory
+    assert resources["limits"]["memory"] == memory
+
+
+def test_wheel_app_runs_through_the_launcher() -> None:
+    args = rendered("sparkjob-kubernetes-wheel.yaml")["Pod"]["spec"]["containers"][0]["args"]
+    assert args[3:] == [
+        "--class",
+        "org.apache.spark.deploy.PythonRunner",
+        "local:///opt/kubricks/bin/run-entry-point.py",
+        "etl",
+        "run",
+        "--date",
+        "2026-11-22",
+    ]
+    assert properties("sparkjob-kubernetes-wheel.yaml")["spark.kubernetes.resource.type"] == "python"
+
+
+def test_python_file_runs_through_the_python_runner() -> None:
+    args = rendered("sparkjob-kubernetes-gpu.yaml")["Pod"]["spec"]["containers"][0]["args"]
+    assert args[3:] == ["--class", "org.apache.spark.deploy.PythonRunner", "local:///opt/app/train.py"]
+
+
+def test_gpus_become_limits_and_spark_resources() -> None:
+    conf = properties("sparkjob-kubernetes-gpu.yaml", {"spec.kubernetes.driver.gpus": 1})
+    assert conf["spark.executor.resource.gpu.amount"] == "1"
+    assert conf["spark.executor.resource.gpu.vendor"] == "nvidia.com"
+    assert conf["spark.executor.resource.gpu.discoveryScript"] == "/opt/kubricks/bin/gpu-discovery"
+    assert conf["spark.task.resource.gpu.amount"] == "0.25"
+    assert conf["spark.driver.resource.gpu.amount"] == "1"
+    pod = rendered("sparkjob-kubernetes-gpu.yaml", {"spec.kubernetes.driver.gpus": 1})["Pod"]
+    assert pod["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert "spark.driver.resource.gpu.amount" not in properties("sparkjob-kubernetes-gpu.yaml")
+
+
+def test_dynamic_allocation_uses_shuffle_tracking() -> None:
+    conf = properties("sparkjob-kubernetes-gpu.yaml")
+    assert conf["spark.dynamicAllocation.enabled"] == "true"
+    assert conf["spark.dynamicAllocation.shuffleTracking.enabled"] == "true"
+    assert (conf["spark.dynamicAllocation.minExecutors"], conf["spark.dynamicAllocation.maxExecutors"]) == ("1", "4")
+    assert "spark.dynamicAllocation.enabled" not in properties("sparkjob-kubernetes-wheel.yaml")
+
+
+def test_executor_placement_goes_through_conf_and_a_pod_template() -> None:
+    resource = job("sparkjob-kubernetes-gpu.yaml")
+    data = config_map(resource, attempt(resource), IMAGE, None)["data"]
+    conf = properties("sparkjob-kubernetes-gpu.yaml")
+    assert conf["spark.kubernetes.executor.node.selector.nvidia.com/gpu.present"] == "true"
+    assert conf["spark.kubernetes.executor.podTemplateFile"] == "/opt/spark/conf/executor-pod-template.yaml"
+    template = yaml.safe_load(data["executor-pod-template.yaml"])
+    assert template["spec"]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_executors_carry_the_jobs_labels() -> None:
+    conf = properties("sparkjob-kubernetes-wheel.yaml")
+    assert conf["spark.kubernetes.executor.label.kubricks.dev/sparkjob"] == "etl-daily"
+    assert conf["spark.kubernetes.executor.label.kubricks.dev/attempt"] == "1"
+
+
+def test_a_named_service_account_needs_no_managed_rbac() -> None:
+    kinds = rendered("sparkjob-kubernetes-wheel.yaml", {"spec.kubernetes.serviceAccount": "etl-runner"})
+    assert "Role" not in kinds
+    assert kinds["Pod"]["spec"]["serviceAccountName"] == "etl-runner"
+
+
+def test_managed_role_allows_exactly_what_the_driver_needs() -> None:
+    role = rendered("sparkjob-kubernetes-wheel.yaml")["Role"]
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["pods", "services", "configmaps", "persistentvolumeclaims"],
+            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
+        }
+    ]
+
+
+def test_attempt_names_are_deterministic_distinct_and_fit_a_service_name() -> None:
+    first, second = Attempt("etl", "team", UID, 1), Attempt("etl", "team", UID, 2)
+    assert first == Attempt("etl", "team", UID, 1)
+    assert first.app_id != second.app_id
+    assert first.driver_pod != second.driver_pod
+    long = Attempt("a" * 200, "team", UID, 12)
+    assert len(long.service) <= 63
+    assert long.service.endswith("-driver-svc")
+
+
+def test_properties_file_format() -> None:
+    text = render_properties({"spark.a": "x=y:z", "spark.b c": "multi\nline"})
+    assert text == "spark.a=x=y:z\nspark.b\\ c=multi\\nline\n"
+
+
+def test_driver_pod_of_a_databricks_job_is_an_error() -> None:
+    resource = SparkJob.model_validate(example("sparkjob-databricks-new-cluster.yaml"))
+    with pytest.raises(ValueError, match="targets Databricks"):
+        driver_pod(resource, Attempt("x", "team", UID, 1), IMAGE, None)

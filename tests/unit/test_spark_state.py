@@ -1,0 +1,249 @@
+"""The SparkJob state machine, table-driven: (phase, what is observed) → (next phase, reason, actions)."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from kubricks.api.sparkjob import SparkJob
+from kubricks.spark.manifests import Attempt
+from kubricks.spark.state import Decision, ImageState, Observation, PodView, decide, pod_view
+from tests.invalid_manifests import example, patched
+
+NOW = datetime(2026, 11, 22, 12, 0, 0)
+UID = "6f1c1b2a-0000-4000-8000-000000000001"
+IMAGE = ImageState(ref="registry.example.com/etl@sha256:" + "a" * 64)
+
+
+def job(changes: dict[str, Any] | None = None) -> SparkJob:
+    manifest = patched(example("sparkjob-kubernetes-wheel.yaml"), {"metadata.namespace": "team", **(changes or {})})
+    return SparkJob.model_validate(manifest)
+
+
+def at(seconds: float) -> str:
+    return (NOW - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def driver(phase: str, attempt: int = 1, **fields: Any) -> PodView:
+    names = Attempt("etl-daily", "team", UID, attempt)
+    return PodView(name=names.driver_pod, role="driver", phase=phase, app_id=names.app_id, **fields)
+
+
+def executor(phase: str, index: int) -> PodView:
+    return PodView(
+        name=f"exec-{index}", role="executor", phase=phase, app_id=Attempt("etl-daily", "team", UID, 1).app_id
+    )
+
+
+def observe(
+    status: dict[str, Any],
+    pods: list[PodView] = (),  # type: ignore[assignment]
+    image: ImageState = IMAGE,
+    changes: dict[str, Any] | None = None,
+) -> Decision:
+    return decide(Observation(job(changes), UID, 3, status, image, list(pods), NOW))
+
+
+def ready_reason(decision: Decision) -> str:
+    return decision.status["conditions"][-1]["reason"]
+
+
+def test_a_new_job_submits_its_first_attempt() -> None:
+    decision = observe({})
+    assert decision.status["phase"] == "Submitted"
+    assert decision.status["attempt"] == 1
+    assert decision.status["image"] == IMAGE.ref
+    assert decision.status["observedGeneration"] == 3
+    assert [m["kind"] for m in decision.create] == [
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "Service",
+        "Pod",
+    ]
+    assert decision.wake_after == 600
+
+
+def test_a_job_waits_for_its_image() -> None:
+    decision = observe({}, image=ImageState(waiting="the SparkImage etl-image is Building: Step 3/31"))
+    assert decision.status["phase"] == "WaitingForImage"
+    assert decision.create == []
+    assert "Step 3/31" in decision.status["message"]
+    assert decision.wake_after is None, "waits for the SparkImage to change, without polling"
+
+
+SUBMITTED = {"phase": "Submitted", "attempt": 1, "startTime": at(10)}
+RUNNING = {"phase": "Running", "attempt": 1, "startTime": at(100)}
+
+
+@pytest.mark.parametrize(
+    ("status", "pods", "phase", "reason", "message"),
+    [
+        (SUBMITTED, [driver("Pending")], "Submitted", "Submitted", "attempt 1: driver pending"),
+        (
+            SUBMITTED,
+            [driver("Pending", unschedulable="0/3 nodes are available: 3 Insufficient nvidia.com/gpu.")],
+            "Submitted",
+            "Unschedulable",
+            "unschedulable: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
+        ),
+        (
+            SUBMITTED,
+            [driver("Pending", reason="ImagePullBackOff", message="Back-off pulling image")],
+            "Submitted",
+            "ImagePullFailed",
+            "cannot pull the image (ImagePullBackOff): Back-off pulling image",
+        ),
+        (SUBMITTED, [driver("Running")], "Running", "Running", "driver running, 0 executors running"),
+        (
+            RUNNING,
+            [driver("Running"), executor("Running", 1), executor("Pending", 2)],
+            "Running",
+            "Running",
+            "1 executors running",
+        ),
+        (RUNNING, [driver("Succeeded")], "Succeeded", "Succeeded", "the driver completed"),
+        (
+            RUNNING,
+            [driver("Failed", reason="OOMKilled", exit_code=137)],
+            "Failed",
+            "DriverOOMKilled",
+            "raise spec.kubernetes.driver.memory or memoryOverhead",
+        ),
+        (
+            RUNNING,
+            [driver("Failed", reason="Error", exit_code=3, message="ValueError: bad date")],
+            "Failed",
+            "DriverFailed",
+            "the driver exited with code 3 (Error): ValueError: bad date",
+        ),
+        (RUNNING, [], "Failed", "DriverDeleted", "disappeared"),
+        (
+            {"phase": "Submitted", "attempt": 1, "startTime": at(601)},
+            [driver("Pending", unschedulable="no node fits")],
+            "Failed",
+            "DriverStartTimeout",
+            "the driver did not start within 600s: unschedulable: no node fits",
+        ),
+    ],
+    ids=[
+        "pending",
+        "unschedulable",
+        "image-pull",
+        "started",
+        "executors",
+        "succeeded",
+        "oom",
+        "exit-code",
+        "driver-deleted",
+        "start-timeout",
+    ],
+)
+def test_transitions(status: dict[str, Any], pods: list[PodView], phase: str, reason: str, message: str) -> None:
+    decision = observe(status, pods, changes={"spec.restartPolicy": {"type": "Never"}})
+    assert decision.status["phase"] == phase
+    assert ready_reason(decision) == reason
+    assert message in decision.status["message"]
+
+
+def test_executor_counts() -> None:
+    pods = [driver("Running"), executor("Running", 1), executor("Running", 2), executor("Failed", 3)]
+    counts = observe(RUNNING, pods).status["kubernetes"]["executors"]
+    assert counts == {"pending": 0, "running": 2, "succeeded": 0, "failed": 1}
+
+
+def test_a_just_created_driver_missing_from_the_watch_is_not_yet_gone() -> None:
+    decision = observe(SUBMITTED, [])
+    assert decision.status["phase"] == "Submitted"
+
+
+def test_a_failed_attempt_is_retried_after_the_backoff() -> None:
+    decision = observe(RUNNING, [driver("Failed", exit_code=1)])
+    assert decision.status["phase"] == "Pending"
+    assert decision.status["attempt"] == 2
+    assert decision.status["nextAttemptTime"] == (NOW + timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert decision.delete_attempts == [1]
+    assert decision.wake_after == 60
+    assert decision.event is not None
+    assert decision.event[0] == "Warning"
+
+
+def test_the_next_attempt_waits_for_its_time_then_starts_afresh() -> None:
+    backing_off = {
+        "phase": "Pending",
+        "attempt": 2,
+        "nextAttemptTime": (NOW + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    waiting = observe(backing_off)
+    assert waiting.status == {}
+    assert waiting.wake_after == 30
+    due = observe({**backing_off, "nextAttemptTime": at(1)})
+    assert due.status["phase"] == "Submitted"
+    assert due.status["attempt"] == 2
+    pod = next(m for m in due.create if m["kind"] == "Pod")
+    assert pod["metadata"]["name"] == Attempt("etl-daily", "team", UID, 2).driver_pod
+    assert due.status["nextAttemptTime"] is None
+
+
+def test_retries_run_out() -> None:
+    decision = observe({**RUNNING, "attempt": 3}, [driver("Failed", attempt=3, exit_code=1)])
+    assert decision.status["phase"] == "Failed"
+    assert decision.delete_attempts == []
+
+
+def test_on_failure_does_not_rerun_a_success_but_always_does() -> None:
+    on_failure = observe(RUNNING, [driver("Succeeded")])
+    assert on_failure.status["phase"] == "Succeeded"
+    always = observe(RUNNING, [driver("Succeeded")], changes={"spec.restartPolicy": {"type": "Always", "retries": 1}})
+    assert always.status["phase"] == "Pending"
+    assert always.status["attempt"] == 2
+
+
+def test_finished_jobs_expire_after_their_ttl() -> None:
+    fresh = observe({"phase": "Succeeded", "completionTime": at(100)}, changes={"spec.ttlSecondsAfterFinished": 3600})
+    assert not fresh.delete_job
+    assert fresh.wake_after == 3500
+    expired = observe({"phase": "Failed", "completionTime": at(3601)}, changes={"spec.ttlSecondsAfterFinished": 3600})
+    assert expired.delete_job
+
+
+def test_success_sets_ready_and_completion_time() -> None:
+    decision = observe(RUNNING, [driver("Succeeded")], changes={"spec.restartPolicy": {"type": "Never"}})
+    condition = decision.status["conditions"][-1]
+    assert condition["status"] == "True"
+    assert decision.status["completionTime"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert decision.wake_after == 86400
+
+
+def test_pod_view_reads_what_the_api_serves() -> None:
+    pod = {
+        "metadata": {"name": "d", "labels": {"spark-role": "driver", "spark-app-selector": "spark-1"}},
+        "status": {
+            "phase": "Failed",
+            "containerStatuses": [
+                {"state": {"terminated": {"exitCode": 137, "reason": "OOMKilled", "message": "killed"}}}
+            ],
+            "conditions": [{"type": "PodScheduled", "status": "True"}],
+        },
+    }
+    view = pod_view(pod)
+    assert (view.role, view.phase, view.app_id, view.exit_code, view.reason) == (
+        "driver",
+        "Failed",
+        "spark-1",
+        137,
+        "OOMKilled",
+    )
+    pending = pod_view(
+        {
+            "metadata": {"name": "d", "labels": {}},
+            "status": {
+                "phase": "Pending",
+                "conditions": [
+                    {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "no fit"}
+                ],
+            },
+        }
+    )
+    assert pending.unschedulable == "no fit"
