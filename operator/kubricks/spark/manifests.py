@@ -253,6 +253,8 @@ def config_map(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: s
         "kind": "ConfigMap",
         "metadata": _metadata(attempt.config_map, attempt, owner_reference(job, attempt.uid)),
         "data": data,
+        # As Spark's own: each attempt has its own, never changed, so the kubelet need not watch it.
+        "immutable": True,
     }
 
 

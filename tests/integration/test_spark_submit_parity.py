@@ -1,0 +1,180 @@
+"""What kubricks renders for a SparkJob against what ``spark-submit --deploy-mode cluster`` creates for the
+same job on the same API server (Spark from the pyspark package, run on the machine's JRE).
+
+Every difference is listed below with the reason it exists; anything else must be equal.
+"""
+
+import os
+import subprocess
+import uuid
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from kubricks.api.sparkjob import SparkJob
+from kubricks.k8s.client import apply
+from kubricks.spark.manifests import Attempt, attempt_resources, driver_rbac
+from tests.support import VENV_BIN, wait_until
+
+IMAGE = "registry.example.com/team/etl@sha256:" + "c" * 64
+
+# Properties only one side writes, and why.
+ONLY_SPARK_SUBMIT = {
+    "spark.app.submitTime": "the submission's wall clock; kubricks' status.startTime says when an attempt started",
+    "spark.kubernetes.submission.waitAppCompletion": "a setting of the submitting client, which kubricks replaces",
+    "spark.submit.pyFiles": "empty here; kubricks bakes Python dependencies into the image",
+}
+ONLY_KUBRICKS = {
+    "spark.kubernetes.executor.podNamePrefix": "spark-submit derives it from the driver's random name prefix; "
+    "kubricks pins it to its deterministic attempt prefix",
+    "spark.kubernetes.executor.label.kubricks.dev/sparkjob": "labels executors with their SparkJob, for its watch",
+    "spark.kubernetes.executor.label.kubricks.dev/attempt": "and with their attempt",
+    "spark.local.dir": "spark-submit picks a random /var/data/spark-<uuid>; kubricks a fixed path per pod",
+}
+# Properties both write with values that differ by design.
+DIFFERENT_VALUES = {
+    "spark.master": "spark-submit records the URL it was given; the driver reaches the API server in-cluster",
+    "spark.app.id": "random for spark-submit; derived from the SparkJob's uid and attempt for kubricks",
+    "spark.driver.host": "names the driver Service, whose name prefix is random for spark-submit",
+    "spark.kubernetes.driver.pod.name": "the same: random prefix against the attempt prefix",
+}
+
+
+def spark_home() -> str:
+    result = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout.strip()
+
+
+def properties(text: str) -> dict[str, str]:
+    """Java properties as Spark writes them (comments, escaped colons)."""
+    entries = {}
+    for line in text.splitlines():
+        if line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        entries[key.replace("\\:", ":")] = value.replace("\\:", ":")
+    return entries
+
+
+@pytest.fixture
+def submitted(
+    platform: dict[str, str], api_client: client.ApiClient, core_v1: client.CoreV1Api, namespace: str
+) -> dict[str, Any]:
+    """Runs spark-submit in cluster mode and returns the driver pod, its ConfigMap and Service it created."""
+    for manifest in driver_rbac(namespace):
+        apply(manifest)
+    server = api_client.configuration.host
+    command = [
+        f"{spark_home()}/bin/spark-submit",
+        "--master", f"k8s://{server}", "--deploy-mode", "cluster", "--name", "wordcount",
+        "--conf", f"spark.kubernetes.namespace={namespace}",
+        "--conf", f"spark.kubernetes.container.image={IMAGE}",
+        "--conf", "spark.kubernetes.submission.waitAppCompletion=false",
+        "--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=kubricks-spark",
+        "--conf", "spark.driver.cores=1", "--conf", "spark.driver.memory=1g",
+        "--conf", "spark.executor.instances=2",
+        "--conf", "spark.executor.cores=1", "--conf", "spark.executor.memory=1g",
+        "--conf", "spark.kubernetes.resource.type=python",
+        "local:///opt/app/main.py", "--date", "2026-11-22",
+    ]  # fmt: skip
+    env = {**os.environ, "SPARK_HOME": spark_home()}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    def driver() -> client.V1Pod | None:
+        pods = core_v1.list_namespaced_pod(namespace, label_selector="spark-role=driver").items
+        return pods[0] if pods else None
+
+    pod = wait_until(driver, timeout=30, what="spark-submit's driver pod")
+    config_map_name = next(v.config_map.name for v in pod.spec.volumes if v.config_map)
+    conf = core_v1.read_namespaced_config_map(config_map_name, namespace).data["spark.properties"]
+    service = next(
+        s for s in core_v1.list_namespaced_service(namespace).items if s.metadata.name.endswith("-driver-svc")
+    )
+    return {
+        "pod": client.ApiClient().sanitize_for_serialization(pod),
+        "properties": properties(conf),
+        "service": service,
+    }
+
+
+@pytest.fixture
+def rendered(namespace: str) -> dict[str, Any]:
+    job = SparkJob.model_validate(
+        {
+            "apiVersion": "kubricks.dev/v1alpha1",
+            "kind": "SparkJob",
+            "metadata": {"name": "wordcount", "namespace": namespace},
+            "spec": {
+                "image": {"ref": IMAGE},
+                "app": {"mainApplicationFile": "local:///opt/app/main.py", "arguments": ["--date", "2026-11-22"]},
+                "kubernetes": {},
+            },
+        }
+    )
+    resources = {
+        m["kind"]: m for m in attempt_resources(job, Attempt("wordcount", namespace, str(uuid.uuid4()), 1), IMAGE, None)
+    }
+    return {
+        "pod": resources["Pod"],
+        "properties": properties(resources["ConfigMap"]["data"]["spark.properties"]),
+        "service": resources["Service"],
+    }
+
+
+def test_driver_pod_matches_spark_submits(submitted: dict[str, Any], rendered: dict[str, Any]) -> None:
+    theirs, ours = submitted["pod"], rendered["pod"]
+    their_container, our_container = theirs["spec"]["containers"][0], ours["spec"]["containers"][0]
+    for field in ("name", "image", "imagePullPolicy", "args", "ports", "resources"):
+        assert our_container[field] == their_container[field], field
+    their_env = {e["name"]: e for e in their_container["env"]}
+    our_env = {e["name"]: e for e in our_container["env"]}
+    assert our_env.keys() == their_env.keys()
+    for name in ("SPARK_APPLICATION_ID", "SPARK_USER", "SPARK_LOCAL_DIRS"):
+        # Values that differ by design: the application id (see spark.app.id), the user name (spark-submit
+        # takes the submitting user's; kubricks has none and names the image's user) and the local dir.
+        their_env.pop(name), our_env.pop(name)
+    assert our_env == their_env
+    assert ours["spec"]["restartPolicy"] == theirs["spec"]["restartPolicy"]
+    assert ours["spec"]["serviceAccountName"] == theirs["spec"]["serviceAccountName"]
+    their_labels, our_labels = theirs["metadata"]["labels"], ours["metadata"]["labels"]
+    for label in ("spark-role", "spark-app-name"):
+        assert our_labels[label] == their_labels[label]
+    # spark-version: spark-submit knows its own version; kubricks runs any image and does not claim one.
+    assert set(their_labels) - set(our_labels) == {"spark-version"}
+    their_mounts = {
+        m["name"]: m["mountPath"] for m in their_container["volumeMounts"] if "kube-api-access" not in m["name"]
+    }
+    our_mounts = {m["name"]: m["mountPath"] for m in our_container["volumeMounts"]}
+    assert our_mounts["spark-conf-volume-driver"] == their_mounts["spark-conf-volume-driver"]
+    assert our_mounts.keys() == their_mounts.keys()
+
+
+def test_spark_properties_match_spark_submits(submitted: dict[str, Any], rendered: dict[str, Any]) -> None:
+    theirs, ours = submitted["properties"], rendered["properties"]
+    assert set(theirs) - set(ours) == set(ONLY_SPARK_SUBMIT)
+    assert set(ours) - set(theirs) == set(ONLY_KUBRICKS)
+    for key in set(theirs) & set(ours) - set(DIFFERENT_VALUES):
+        assert ours[key] == theirs[key], key
+    assert (
+        ours["spark.driver.host"]
+        == f"{rendered['service']['metadata']['name']}.{rendered['pod']['metadata']['namespace']}.svc"
+    )
+    assert (
+        theirs["spark.driver.host"]
+        == f"{submitted['service'].metadata.name}.{submitted['service'].metadata.namespace}.svc"
+    )
+
+
+def test_driver_service_matches_spark_submits(submitted: dict[str, Any], rendered: dict[str, Any]) -> None:
+    theirs, ours = submitted["service"], rendered["service"]
+    assert ours["spec"]["clusterIP"] == theirs.spec.cluster_ip == "None"
+    assert [(p["name"], p["port"], p["targetPort"]) for p in ours["spec"]["ports"]] == [
+        (p.name, p.port, p.target_port) for p in theirs.spec.ports
+    ]
+    # spark-submit selects on every driver label; the application id and the role already pick the one pod.
+    assert set(ours["spec"]["selector"]) == {"spark-app-selector", "spark-role"} <= set(theirs.spec.selector)
