@@ -15,6 +15,7 @@ from kubricks.api.base import Resource
 from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
+from kubricks.databricks.emulator import serve
 from kubricks.images.backend import BuildError, DockerBackend
 from kubricks.images.builder import InputError, build_spark_image, resolve_inputs
 from kubricks.images.check import check_image
@@ -181,6 +182,33 @@ def job_render(path: Path, image_ref: str | None) -> None:
     resource = resource.model_copy(update={"metadata": metadata})
     attempt = Attempt(metadata["name"], metadata["namespace"], metadata.get("uid", RENDER_UID), 1)
     click.echo(dump_all(attempt_resources(resource, attempt, image_ref, None)), nl=False)
+
+
+@main.group()
+def databricks() -> None:
+    """The Databricks side: a local emulator of its REST API."""
+
+
+@databricks.command("emulate")
+@click.option("--port", default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--token", "tokens", multiple=True, help="A personal access token to accept (repeatable).")
+@click.option("--oauth-client", "oauth_clients", multiple=True, help="CLIENT_ID:CLIENT_SECRET to accept (repeatable).")
+@click.option("--docker", "use_docker", is_flag=True, help="Run python_wheel_task runs for real in their image.")
+def databricks_emulate(
+    port: int, host: str, tokens: tuple[str, ...], oauth_clients: tuple[str, ...], use_docker: bool
+) -> None:
+    """Serve the Databricks REST API emulator (runs, clusters, workspace-conf, OAuth)."""
+    clients = dict(pair.split(":", 1) for pair in oauth_clients)
+    accepted = list(tokens) or [os.environ.get("KUBRICKS_EMULATOR_TOKEN", "dapi-kubricks-emulator")]
+    click.echo(f"Databricks emulator on http://{host}:{port} (tokens: {len(accepted)}, OAuth clients: {len(clients)})")
+    serve(
+        port,
+        accepted,
+        clients,
+        os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock") if use_docker else None,
+        host,
+    )
 
 
 @image.command("check")

@@ -28,7 +28,7 @@ def backoff(attempt: int) -> float:
     return min(5.0 * 2.0**attempt, MAX_BACKOFF_SECONDS)
 
 
-def classify(error: Exception, attempt: int) -> Failure:  # noqa: PLR0911 - one return per kind of failure
+def classify(error: Exception, attempt: int) -> Failure:
     if isinstance(error, RegistryError):
         if error.refused:
             return Failure(
