@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 
 from kubricks.api.sparkjob import SparkJob
+from kubricks.jobs import Decision, ImageState
 from kubricks.spark.manifests import Attempt
-from kubricks.spark.state import Decision, ImageState, Observation, PodView, decide, pod_view
+from kubricks.spark.state import Observation, PodView, decide, pod_view
 from tests.invalid_manifests import example, patched
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
@@ -41,7 +42,7 @@ def observe(
     image: ImageState = IMAGE,
     changes: dict[str, Any] | None = None,
 ) -> Decision:
-    return decide(Observation(job(changes), UID, 3, status, image, list(pods), NOW))
+    return decide(Observation(job(changes), UID, 3, status, image, NOW, pods=list(pods)))
 
 
 def ready_reason(decision: Decision) -> str:

@@ -14,9 +14,10 @@ from typing import Any
 import kopf
 
 from kubricks.api.sparkjob import SparkJob
+from kubricks.jobs import Decision, ImageState
 from kubricks.k8s.client import GROUP, VERSION, apply, delete_custom_object, delete_labelled, patch_status
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
-from kubricks.spark.state import Decision, ImageState, Observation, PodView, decide, pod_view
+from kubricks.spark.state import Observation, PodView, decide, pod_view
 
 PLURAL = "sparkjobs"
 

@@ -14,15 +14,12 @@ A spec change while a job runs applies to the next attempt: each attempt renders
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from kubricks.api.sparkjob import SparkJob
-from kubricks.k8s.conditions import with_condition
+from kubricks.jobs import Decision, JobContext, backing_off, end_attempt, finished, job_status, parse_time, stamp
 from kubricks.spark.manifests import Attempt, attempt_resources
 
-READY = "Ready"
-TERMINAL = ("Succeeded", "Failed", "Cancelled")
+TARGET = "kubernetes"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
 DRIVER_GRACE_SECONDS = 30.0
 """How long a just-created driver pod may be missing from the watch before it counts as gone."""
@@ -44,63 +41,17 @@ class PodView:
 
 
 @dataclass(frozen=True)
-class ImageState:
-    """The image a job runs: a reference by digest, or why there is none yet."""
-
-    ref: str | None = None
-    waiting: str = ""
-    pull_secret: str | None = None
-
-
-@dataclass(frozen=True)
-class Observation:
-    job: SparkJob
-    uid: str
-    generation: int
-    status: dict[str, Any]
-    image: ImageState
-    pods: list[PodView]
+class Observation(JobContext):
+    pods: list[PodView] = field(default_factory=list)
     """The pods labelled with the current attempt's spark-app-selector."""
-    now: datetime
-
-
-@dataclass
-class Decision:
-    status: dict[str, Any]
-    create: list[dict[str, Any]] = field(default_factory=list)
-    delete_attempts: list[int] = field(default_factory=list)
-    delete_job: bool = False
-    wake_after: float | None = None
-    """Seconds until the job must be looked at again even if nothing changes; None: on the next change."""
-    event: tuple[str, str, str] | None = None
-    """(type, reason, message) of a Kubernetes Event to post."""
-
-
-def _time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=None) if value else None
 
 
 def attempt_of(obs: Observation) -> Attempt:
-    return Attempt(obs.job.metadata["name"], obs.job.metadata.get("namespace", "default"), obs.uid, current(obs))
-
-
-def current(obs: Observation) -> int:
-    return int(obs.status.get("attempt") or 1)
+    return Attempt(obs.job.metadata["name"], obs.job.metadata.get("namespace", "default"), obs.uid, obs.attempt)
 
 
 def _status(obs: Observation, phase: str, ready: bool, reason: str, message: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "phase": phase,
-        "target": "kubernetes",
-        "observedGeneration": obs.generation,
-        "message": message,
-        "conditions": with_condition(obs.status.get("conditions"), READY, ready, reason, message, obs.generation),
-        **fields,
-    }
+    return job_status(obs, TARGET, phase, ready, reason, message, **fields)
 
 
 def _executors(obs: Observation) -> dict[str, int]:
@@ -152,9 +103,9 @@ def pod_view(pod: Mapping[str, Any]) -> PodView:
 
 
 def pending(obs: Observation) -> Decision:
-    next_attempt = _parse(obs.status.get("nextAttemptTime"))
-    if next_attempt and obs.now < next_attempt:
-        return Decision(status={}, wake_after=(next_attempt - obs.now).total_seconds())
+    waiting = backing_off(obs)
+    if waiting:
+        return waiting
     if obs.image.ref is None:
         message = f"waiting for the image: {obs.image.waiting}"
         return Decision(status=_status(obs, "WaitingForImage", False, "WaitingForImage", message))
@@ -175,7 +126,7 @@ def submit(obs: Observation, image: str) -> Decision:
             message,
             attempt=attempt.number,
             image=image,
-            startTime=_time(obs.now),
+            startTime=stamp(obs.now),
             completionTime=None,
             nextAttemptTime=None,
             kubernetes={**_kubernetes_status(obs), "executors": _executors(obs)},
@@ -188,7 +139,7 @@ def submit(obs: Observation, image: str) -> Decision:
 
 def submitted(obs: Observation) -> Decision:
     driver = _driver(obs)
-    started = _parse(obs.status.get("startTime")) or obs.now
+    started = parse_time(obs.status.get("startTime")) or obs.now
     waited = (obs.now - started).total_seconds()
     kubernetes = obs.job.spec.kubernetes
     timeout = float(kubernetes.driver_start_timeout_seconds if kubernetes else 600)
@@ -199,7 +150,7 @@ def submitted(obs: Observation) -> Decision:
             cause = _pending_cause(driver) or "it was not running"
             return attempt_ended(obs, "DriverStartTimeout", f"the driver did not start within {timeout:.0f}s: {cause}")
         cause = _pending_cause(driver)
-        message = f"attempt {current(obs)}: driver pending" + (f": {cause}" if cause else "")
+        message = f"attempt {obs.attempt}: driver pending" + (f": {cause}" if cause else "")
         reason = "ImagePullFailed" if driver and driver.reason in PULL_FAILURES else "Submitted"
         if driver and driver.unschedulable:
             reason = "Unschedulable"
@@ -229,7 +180,7 @@ def running(obs: Observation) -> Decision:
     if driver.phase in ("Failed", "Unknown"):
         return attempt_ended(obs, *_driver_failure(driver))
     executors = _executors(obs)
-    message = f"attempt {current(obs)}: driver running, {executors['running']} executors running"
+    message = f"attempt {obs.attempt}: driver running, {executors['running']} executors running"
     return Decision(status=_status(obs, "Running", False, "Running", message, kubernetes=_kubernetes_status(obs)))
 
 
@@ -246,45 +197,7 @@ def _driver_failure(driver: PodView) -> tuple[str, str]:
 
 
 def attempt_ended(obs: Observation, reason: str, message: str) -> Decision:
-    attempt = current(obs)
-    policy = obs.job.spec.restart_policy
-    succeeded = reason == "Succeeded"
-    retry = (policy.type == "Always" or (policy.type == "OnFailure" and not succeeded)) and attempt <= policy.retries
-    if retry:
-        at = obs.now + timedelta(seconds=policy.backoff_seconds)
-        text = f"attempt {attempt}: {message}; attempt {attempt + 1} starts at {_time(at)}"
-        return Decision(
-            status=_status(
-                obs,
-                "Pending",
-                False,
-                reason,
-                text,
-                attempt=attempt + 1,
-                nextAttemptTime=_time(at),
-                kubernetes=_kubernetes_status(obs),
-            ),
-            delete_attempts=[attempt],
-            wake_after=float(policy.backoff_seconds),
-            event=("Warning" if not succeeded else "Normal", reason, text),
-        )
-    phase = "Succeeded" if succeeded else "Failed"
-    text = f"attempt {attempt}: {message}"
-    return Decision(
-        status=_status(
-            obs, phase, succeeded, reason, text, completionTime=_time(obs.now), kubernetes=_kubernetes_status(obs)
-        ),
-        wake_after=float(obs.job.spec.ttl_seconds_after_finished),
-        event=("Normal" if succeeded else "Warning", reason, text),
-    )
-
-
-def finished(obs: Observation) -> Decision:
-    completed = _parse(obs.status.get("completionTime")) or obs.now
-    remaining = obs.job.spec.ttl_seconds_after_finished - (obs.now - completed).total_seconds()
-    if remaining <= 0:
-        return Decision(status={}, delete_job=True)
-    return Decision(status={}, wake_after=remaining)
+    return end_attempt(obs, TARGET, reason, message, kubernetes=_kubernetes_status(obs))
 
 
 PHASES: dict[str, Callable[[Observation], Decision]] = {
