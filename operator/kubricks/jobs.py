@@ -12,6 +12,8 @@ from kubricks.api.sparkjob import SparkJob
 from kubricks.k8s.conditions import with_condition
 
 READY = "Ready"
+FINAL_REASONS = frozenset({"Cancelled", "ContainerServicesDisabled"})
+"""Ends that no retry would change."""
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -88,7 +90,11 @@ def end_attempt(ctx: JobContext, target: str, reason: str, message: str, **field
     attempt = ctx.attempt
     policy = ctx.job.spec.restart_policy
     succeeded = reason == "Succeeded"
-    retry = (policy.type == "Always" or (policy.type == "OnFailure" and not succeeded)) and attempt <= policy.retries
+    retry = (
+        (policy.type == "Always" or (policy.type == "OnFailure" and not succeeded))
+        and attempt <= policy.retries
+        and reason not in FINAL_REASONS
+    )
     if retry:
         at = ctx.now + timedelta(seconds=policy.backoff_seconds)
         text = f"attempt {attempt}: {message}; attempt {attempt + 1} starts at {stamp(at)}"

@@ -58,9 +58,9 @@ def spark_pods(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_:
 
 @kopf.index(GROUP, VERSION, "sparkimages")
 def spark_images(
-    namespace: str | None, name: str, status: kopf.Status, **_: Any
+    namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(namespace or "", name): dict(status)}
+    return {(namespace or "", name): {"spec": dict(spec), "status": dict(status)}}
 
 
 @kopf.on.event("", "v1", "pods", labels={JOB_LABEL: kopf.PRESENT})
@@ -73,21 +73,28 @@ def image_changed(namespace: str | None, memo: Any, **_: Any) -> None:
     memo.wakeups.wake_namespace(namespace or "")
 
 
+def first_entry(index: Any, key: tuple[str, str]) -> dict[str, Any] | None:
+    """The object a kopf index holds under ``key`` (one per namespace and name), if any."""
+    return next(iter(index.get(key, [])), None)
+
+
 def resolve_image(job: SparkJob, namespace: str, images: kopf.Index[tuple[str, str], dict[str, Any]]) -> ImageState:
     choice = job.spec.image
     if choice.ref:
         return ImageState(ref=choice.ref)
     name = choice.spark_image or ""
-    statuses = list(images.get((namespace, name), []))
-    if not statuses:
+    entry = first_entry(images, (namespace, name))
+    if entry is None:
         return ImageState(waiting=f"the SparkImage {name} does not exist")
-    status = statuses[0]
+    status = entry["status"]
     built = next((i for i in status.get("images") or [] if i.get("variant") == choice.variant), None)
     if status.get("phase") != "Ready" or built is None:
         why = status.get("message") or "not built yet"
         return ImageState(waiting=f"the SparkImage {name} is {status.get('phase') or 'Pending'}: {why}")
     repository = built["ref"].rsplit(":", 1)[0]
-    return ImageState(ref=f"{repository}@{built['digest']}", pull_secret=None)
+    # The Secret the image was pushed with can pull it too.
+    pull_secret = entry["spec"].get("registry", {}).get("credentialsSecret")
+    return ImageState(ref=f"{repository}@{built['digest']}", pull_secret=pull_secret)
 
 
 def observe(body: kopf.Body, images: Any, pods: Any) -> Observation:
