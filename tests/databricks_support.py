@@ -26,6 +26,9 @@ class EmulatorProcess:
     def requests(self) -> dict[str, int]:
         return dict(httpx.get(f"{self.url}/emulator/requests").json())
 
+    def runs(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.url}/emulator/runs").json()["runs"])
+
 
 @contextmanager
 def emulator(*extra: str, env: dict[str, str] | None = None) -> Iterator[EmulatorProcess]:

@@ -110,7 +110,9 @@ def end_attempt(ctx: JobContext, target: str, reason: str, message: str, **field
     phase = "Succeeded" if succeeded else ("Cancelled" if reason == "Cancelled" else "Failed")
     text = f"attempt {attempt}: {message}"
     return Decision(
-        status=job_status(ctx, target, phase, succeeded, reason, text, completionTime=stamp(ctx.now), **fields),
+        status=job_status(
+            ctx, target, phase, succeeded, reason, text, attempt=attempt, completionTime=stamp(ctx.now), **fields
+        ),
         wake_after=float(ctx.job.spec.ttl_seconds_after_finished),
         event=("Normal" if succeeded else "Warning", reason, text),
     )

@@ -5,7 +5,8 @@ Runs and clusters move through their documented states as time passes; requests 
 Databricks' shape, including the 400 INVALID_PARAMETER_VALUE that a missing run or cluster gets.
 
 Faults are switched on through ``POST /emulator/faults`` (rate limits, server errors, slow responses,
-failing runs); ``GET /emulator/requests`` counts the requests by endpoint. With ``docker_host`` set, a
+failing runs); ``GET /emulator/requests`` counts the requests by endpoint and ``GET /emulator/runs`` lists
+the runs. With ``docker_host`` set, a
 ``python_wheel_task`` really runs its entry point inside the job's image and its exit code decides the
 run's result.
 """
@@ -432,6 +433,10 @@ class Emulator:
     async def request_counts(self, request: web.Request) -> web.Response:
         return web.json_response(dict(self.state.requests))
 
+    async def list_runs(self, request: web.Request) -> web.Response:
+        """Every run submitted, with its current state: what a test checks for duplicates and cancels."""
+        return web.json_response({"runs": [self.run_json(run) for run in self.state.runs.values()]})
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.middleware])
         app.add_routes(
@@ -453,6 +458,7 @@ class Emulator:
                 web.post("/api/2.1/clusters/permanent-delete", self.delete_cluster),
                 web.post("/emulator/faults", self.set_faults),
                 web.get("/emulator/requests", self.request_counts),
+                web.get("/emulator/runs", self.list_runs),
             ]
         )
         return app

@@ -1,0 +1,177 @@
+"""SparkJob on Databricks end to end: the operator as a process, the emulator as the workspace."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.databricks_support import TOKEN, EmulatorProcess, emulator
+from tests.e2e.conftest import OperatorProcess, kubectl
+from tests.support import wait_until
+
+IMAGE = "registry.example.com/team/etl@sha256:" + "d" * 64
+SUBMIT = "POST /api/2.2/jobs/runs/submit"
+
+
+@pytest.fixture
+def workspace(namespace: str) -> Iterator[EmulatorProcess]:
+    """An emulated workspace with a DatabricksWorkspace pointing at it, Connected."""
+    with emulator() as fake:
+        fake.faults(pending=1.0, running=2.0, terminating=0.2)
+        kubectl("create", "secret", "generic", "dbx-pat", "-n", namespace, f"--from-literal=token={TOKEN}")
+        apply(namespace, "DatabricksWorkspace", "prod", {"host": fake.url, "auth": {"token": {"secret": "dbx-pat"}}})
+        kubectl("wait", "-n", namespace, "--for=condition=Ready", "databricksworkspace/prod", "--timeout=60s")
+        yield fake
+
+
+def apply(namespace: str, kind: str, name: str, spec: dict[str, Any]) -> None:
+    manifest = {"apiVersion": "kubricks.dev/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(manifest))
+
+
+def wheel_job(namespace: str, name: str, **spec: Any) -> None:
+    body = {
+        "image": {"ref": IMAGE},
+        "app": {"wheel": {"packageName": "etl", "entryPoint": "run"}, "arguments": ["--date", "2026-11-22"]},
+        "databricks": {
+            "workspace": "prod",
+            "cluster": {"new": {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "Standard_DS3_v2", "numWorkers": 1}},
+        },
+        **spec,
+    }
+    apply(namespace, "SparkJob", name, body)
+
+
+def status(namespace: str, kind: str, name: str) -> dict[str, Any]:
+    result = kubectl("get", kind, name, "-n", namespace, "-o", "json", check=False)
+    return json.loads(result.stdout).get("status", {}) if result.returncode == 0 else {}
+
+
+def wait_phase(namespace: str, name: str, phases: tuple[str, ...], timeout: float = 60) -> dict[str, Any]:
+    def reached() -> dict[str, Any] | None:
+        current = status(namespace, "sparkjob", name)
+        return current if current.get("phase") in phases else None
+
+    return wait_until(reached, timeout=timeout, what=f"SparkJob {name} to be {' or '.join(phases)}", interval=0.5)
+
+
+def ready(current: dict[str, Any]) -> dict[str, Any]:
+    return next(c for c in current.get("conditions", []) if c["type"] == "Ready")
+
+
+def test_a_wheel_job_runs_on_a_new_cluster(namespace: str, workspace: EmulatorProcess, operator_log: object) -> None:
+    wheel_job(namespace, "etl")
+    done = wait_phase(namespace, "etl", ("Succeeded", "Failed"))
+    assert done["phase"] == "Succeeded", done
+    assert done["target"] == "databricks"
+    run = done["databricks"]
+    assert run["runId"] > 0
+    assert run["runPageUrl"].startswith(workspace.url)
+    assert (run["lifeCycleState"], run["resultState"]) == ("TERMINATED", "SUCCESS")
+    assert run["clusterId"]
+    (submitted,) = workspace.runs()
+    task = submitted["tasks"][0]
+    assert task["task_key"] == "etl"
+    kubectl("wait", "-n", namespace, "--for=condition=Ready", "sparkjob/etl", "--timeout=10s")
+
+
+def test_a_failing_run_fails_the_job_with_the_runs_error(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    workspace.faults(fail_runs=True)
+    wheel_job(namespace, "broken", restartPolicy={"type": "OnFailure", "retries": 1, "backoffSeconds": 1})
+    done = wait_phase(namespace, "broken", ("Failed",))
+    assert done["attempt"] == 2, "one retry, as restartPolicy says"
+    assert ready(done)["reason"] == "RunFailed"
+    assert "the run ended FAILED: Task failed" in done["message"]
+    assert len(workspace.runs()) == 2, "each attempt is a run of its own"
+
+
+def test_deleting_a_job_mid_run_cancels_the_run(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    workspace.faults(running=60.0)
+    wheel_job(namespace, "long")
+    wait_phase(namespace, "long", ("Running",))
+    kubectl("delete", "sparkjob", "long", "-n", namespace, "--timeout=60s")
+    assert workspace.requests().get("POST /api/2.2/jobs/runs/cancel") == 1
+    (run,) = workspace.runs()
+    wait_until(
+        lambda: next(r for r in workspace.runs())["state"].get("result_state") == "CANCELED",
+        timeout=10,
+        what="the run to end CANCELED",
+    )
+    assert run["run_id"]
+
+
+def test_an_operator_killed_after_submitting_starts_no_second_run(
+    namespace: str, workspace: EmulatorProcess, operator_process: OperatorProcess, operator_log: object
+) -> None:
+    workspace.faults(running=6.0)
+    wheel_job(namespace, "once")
+    wait_until(lambda: workspace.requests().get(SUBMIT), timeout=30, what="the run to be submitted")
+    operator_process.stop(kill=True)
+    try:
+        kubectl("patch", "sparkjob", "once", "-n", namespace, "--subresource=status", "--type=merge",
+                "-p", json.dumps({"status": {"databricks": None, "phase": "Pending"}}))  # fmt: skip
+    finally:
+        operator_process.start()
+    done = wait_phase(namespace, "once", ("Succeeded", "Failed"))
+    assert done["phase"] == "Succeeded"
+    assert len(workspace.runs()) == 1, "the same idempotency token found the same run"
+    assert workspace.requests()[SUBMIT] >= 2
+
+
+def test_rate_limits_and_server_errors_do_not_fail_the_job(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    workspace.faults(rate_limit=3, retry_after=1, server_errors=2)
+    wheel_job(namespace, "patient")
+    assert wait_phase(namespace, "patient", ("Succeeded", "Failed"))["phase"] == "Succeeded"
+    assert len(workspace.runs()) == 1
+
+
+def test_container_services_off_fails_jobs_at_once(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    workspace.faults(enableDcs=False)
+    apply(namespace, "DatabricksWorkspace", "nodcs", {"host": workspace.url, "auth": {"token": {"secret": "dbx-pat"}}})
+
+    def disabled() -> dict[str, Any] | None:
+        current = status(namespace, "databricksworkspace", "nodcs")
+        return current if current.get("containerServicesEnabled") is False else None
+
+    checked = wait_until(disabled, timeout=30, what="the workspace to report enableDcs off")
+    assert checked["phase"] == "Error"
+    assert ready(checked) | {"lastTransitionTime": ""} == ready(checked) | {
+        "status": "False",
+        "reason": "ContainerServicesDisabled",
+        "lastTransitionTime": "",
+    }
+    wheel_job(
+        namespace,
+        "nodcs",
+        restartPolicy={"type": "OnFailure", "retries": 3},
+        databricks={"workspace": "nodcs", "cluster": {"existingClusterId": "0101-000000-abc"}},
+    )
+    done = wait_phase(namespace, "nodcs", ("Failed",))
+    assert ready(done)["reason"] == "ContainerServicesDisabled"
+    assert done["attempt"] == 1, "no retry can fix a workspace setting"
+    assert workspace.runs() == []
+
+
+def test_refused_credentials_make_the_workspace_not_ready(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    kubectl("create", "secret", "generic", "wrong", "-n", namespace, "--from-literal=token=dapi-wrong")
+    apply(namespace, "DatabricksWorkspace", "denied", {"host": workspace.url, "auth": {"token": {"secret": "wrong"}}})
+
+    def refused() -> dict[str, Any] | None:
+        current = status(namespace, "databricksworkspace", "denied")
+        return current if current.get("phase") == "Error" else None
+
+    checked = wait_until(refused, timeout=30, what="the workspace to be refused")
+    assert ready(checked)["reason"] == "CredentialsRefused"
+    assert "dapi-wrong" not in json.dumps(checked)
