@@ -1,6 +1,7 @@
 """The ``kubricks`` command."""
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.databricks.emulator import serve
+from kubricks.databricks.payloads import REDACTED, BasicAuth, redacted, secret_references, submit_run
 from kubricks.images.backend import BuildError, DockerBackend
 from kubricks.images.builder import InputError, build_spark_image, resolve_inputs
 from kubricks.images.check import check_image
@@ -168,7 +170,10 @@ def job() -> None:
 @click.option("-f", "--file", "path", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--image", "image_ref", help="The image to run, for a job that names a SparkImage.")
 def job_render(path: Path, image_ref: str | None) -> None:
-    """Print what the operator would create for a SparkJob (its first attempt)."""
+    """Print what the operator would send or create for a SparkJob's first attempt.
+
+    Kubernetes target: the manifests. Databricks target: the runs/submit request body, passwords redacted.
+    """
     resource = load_resource(path, SparkJob)
     image_ref = image_ref or resource.spec.image.ref
     if image_ref is None:
@@ -176,12 +181,21 @@ def job_render(path: Path, image_ref: str | None) -> None:
             f"spec.image.sparkImage names the SparkImage {resource.spec.image.spark_image}: "
             "pass --image with its status.images[].ref (or ref@digest)"
         )
-    if resource.spec.kubernetes is None:
-        raise click.ClickException("this SparkJob targets Databricks; only the kubernetes target renders manifests")
     metadata = {"namespace": "default", **resource.metadata}
     resource = resource.model_copy(update={"metadata": metadata})
-    attempt = Attempt(metadata["name"], metadata["namespace"], metadata.get("uid", RENDER_UID), 1)
-    click.echo(dump_all(attempt_resources(resource, attempt, image_ref, None)), nl=False)
+    uid = metadata.get("uid", RENDER_UID)
+    if resource.spec.kubernetes is not None:
+        attempt = Attempt(metadata["name"], metadata["namespace"], uid, 1)
+        click.echo(dump_all(attempt_resources(resource, attempt, image_ref, None)), nl=False)
+        return
+    target = resource.spec.databricks
+    auth = target.registry_auth if target else None
+    basic = secret_references(auth) if auth and auth.databricks_secret else None
+    if auth and auth.secret:
+        basic = BasicAuth(f"<user from Secret {auth.secret}>", REDACTED)
+    cluster = target.cluster.cluster_ref if target else None
+    body = submit_run(resource, uid, 1, image_ref, basic, f"<cluster of DatabricksCluster {cluster}>")
+    click.echo(json.dumps(redacted(body), indent=2))
 
 
 @main.group()
