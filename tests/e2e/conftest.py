@@ -49,7 +49,8 @@ class OperatorProcess:
                 [str(VENV_BIN / "kubricks"), "run", "--standalone", "--all-namespaces", "--liveness", liveness],
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                env=os.environ.copy(),
+                # Settled Databricks clusters are polled every minute; tests cannot wait that long.
+                env={**os.environ, "KUBRICKS_CLUSTER_POLL_SECONDS": "3"},
             )
         process = self.process
 

@@ -175,3 +175,79 @@ def test_refused_credentials_make_the_workspace_not_ready(
     checked = wait_until(refused, timeout=30, what="the workspace to be refused")
     assert ready(checked)["reason"] == "CredentialsRefused"
     assert "dapi-wrong" not in json.dumps(checked)
+
+
+def cluster_spec(image: str, policy: str = "Delete") -> dict[str, Any]:
+    return {
+        "workspace": "prod",
+        "image": {"ref": image},
+        "sparkVersion": "15.4.x-scala2.12",
+        "nodeTypeId": "Standard_DS3_v2",
+        "numWorkers": 1,
+        "deletionPolicy": policy,
+    }
+
+
+def cluster_phase(namespace: str, name: str, phase: str) -> dict[str, Any]:
+    def reached() -> dict[str, Any] | None:
+        current = status(namespace, "databrickscluster", name)
+        return current if current.get("phase") == phase else None
+
+    return wait_until(reached, timeout=60, what=f"DatabricksCluster {name} to be {phase}", interval=0.5)
+
+
+def test_a_cluster_is_created_edited_for_a_new_image_runs_jobs_and_is_deleted(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    apply(namespace, "DatabricksCluster", "shared", cluster_spec(IMAGE))
+    running = cluster_phase(namespace, "shared", "Running")
+    cluster_id = running["clusterId"]
+    kubectl("wait", "-n", namespace, "--for=condition=Ready", "databrickscluster/shared", "--timeout=10s")
+
+    wheel_job(namespace, "on-shared", databricks={"workspace": "prod", "cluster": {"clusterRef": "shared"}})
+    done = wait_phase(namespace, "on-shared", ("Succeeded", "Failed"))
+    assert done["phase"] == "Succeeded", done
+    assert done["databricks"]["clusterId"] == cluster_id
+
+    new_image = "registry.example.com/team/etl@sha256:" + "e" * 64
+    apply(namespace, "DatabricksCluster", "shared", cluster_spec(new_image))
+
+    def edited() -> bool:
+        return workspace.requests().get("POST /api/2.1/clusters/edit", 0) >= 1
+
+    wait_until(edited, timeout=60, what="clusters/edit")
+    again = cluster_phase(namespace, "shared", "Running")
+    assert again["clusterId"] == cluster_id, "edited in place, not recreated"
+    assert again["image"] == new_image
+
+    kubectl("delete", "databrickscluster", "shared", "-n", namespace, "--timeout=60s")
+    assert workspace.requests().get("POST /api/2.1/clusters/permanent-delete") == 1
+
+
+def test_deletion_policy_terminate_keeps_the_cluster_terminated(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    apply(namespace, "DatabricksCluster", "kept", cluster_spec(IMAGE, policy="Terminate"))
+    cluster_phase(namespace, "kept", "Running")
+    kubectl("delete", "databrickscluster", "kept", "-n", namespace, "--timeout=60s")
+    counts = workspace.requests()
+    assert counts.get("POST /api/2.1/clusters/delete") == 1
+    assert "POST /api/2.1/clusters/permanent-delete" not in counts
+
+
+def test_an_image_pull_failure_is_reported_with_databricks_reason(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    apply(namespace, "DatabricksCluster", "unpullable", cluster_spec(IMAGE))
+    cluster_phase(namespace, "unpullable", "Running")
+    workspace.faults(
+        clusterTerminationReason={
+            "code": "DOCKER_IMAGE_PULL_FAILURE",
+            "type": "CLIENT_ERROR",
+            "parameters": {"databricks_error_message": "manifest unknown"},
+        }
+    )
+    terminated = cluster_phase(namespace, "unpullable", "Terminated")
+    assert ready(terminated)["reason"] == "ImagePullFailed"
+    assert "DOCKER_IMAGE_PULL_FAILURE" in terminated["message"]
+    assert "manifest unknown" in terminated["message"]

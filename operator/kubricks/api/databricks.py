@@ -230,6 +230,8 @@ class DatabricksClusterStatus(Status):
     """The cluster state Databricks reports, such as RUNNING."""
     image: Annotated[str, Field(max_length=512)] | None = None
     """The image reference (by digest) the cluster boots from."""
+    applied_spec_hash: Annotated[str, Field(max_length=80)] | None = None
+    """A hash of the cluster specification last sent to Databricks; a difference means an edit is due."""
 
 
 class DatabricksCluster(Resource):

@@ -6,9 +6,10 @@ from typing import Any
 
 import kopf
 
-from kubricks.api.databricks import DatabricksWorkspace
+from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
 from kubricks.api.sparkjob import SparkJob
 from kubricks.databricks.client import DatabricksClient, OAuthClient
+from kubricks.databricks.cluster_state import ClusterDecision, ClusterObservation, decide_cluster
 from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated
 from kubricks.databricks.payloads import BasicAuth, secret_references
 from kubricks.databricks.state import Observation, WorkspaceState, decide
@@ -24,6 +25,10 @@ CHECK_INTERVAL_SECONDS = 300
 
 def is_databricks(spec: kopf.Spec, **_: Any) -> bool:
     return "databricks" in spec
+
+
+def workspace_of(job: kopf.Body) -> str:
+    return str((job.get("spec") or {}).get("databricks", {}).get("workspace", ""))
 
 
 async def workspace_client(namespace: str, workspace: DatabricksWorkspace) -> DatabricksClient:
@@ -129,6 +134,11 @@ async def registry_auth(job: SparkJob, namespace: str, image: str | None, images
         secret_name = entry.get("spec", {}).get("registry", {}).get("credentialsSecret")
     if secret_name is None or image is None:
         return None
+    return await docker_credentials(namespace, secret_name, image)
+
+
+async def docker_credentials(namespace: str, secret_name: str, image: str) -> BasicAuth | None:
+    """The user and password a dockerconfigjson Secret holds for the image's registry."""
     secret = await asyncio.to_thread(read_secret, namespace, secret_name)
     credentials = credentials_from_docker_config(secret.get(".dockerconfigjson", b"{}"))
     found = credentials.get(parse_image(image).registry)
@@ -139,7 +149,7 @@ async def observe(body: kopf.Body, client: DatabricksClient | None, indexes: dic
     job = SparkJob.model_validate(dict(body))
     namespace, uid = body["metadata"]["namespace"], body["metadata"]["uid"]
     status = dict(body.get("status") or {})
-    image = resolve_image(job, namespace, indexes["spark_images"])
+    image = resolve_image(job.spec.image, namespace, indexes["spark_images"])
     target = job.spec.databricks
     workspace_entry = next(
         iter(indexes["databricks_workspaces"].get((namespace, target.workspace if target else ""), [])), None
@@ -189,9 +199,9 @@ async def submit(decision: Decision, client: DatabricksClient | None) -> None:
     decision.status["databricks"] = {"runId": run_id}
 
 
-async def job_client(body: kopf.Body, indexes: dict[str, Any]) -> DatabricksClient | None:
+async def job_client(body: kopf.Body, indexes: dict[str, Any], workspace_name: str) -> DatabricksClient | None:
+    """A client for the named DatabricksWorkspace in the body's namespace, None while it does not exist."""
     namespace = body["metadata"]["namespace"]
-    workspace_name = (body.get("spec") or {}).get("databricks", {}).get("workspace", "")
     entry = first_entry(indexes["databricks_workspaces"], (namespace, workspace_name))
     if entry is None:
         return None
@@ -222,7 +232,7 @@ async def databricks_job_daemon(
     while not stopped:
         wake_after: float | None = 30.0
         try:
-            client = await job_client(body, indexes)
+            client = await job_client(body, indexes, workspace_of(body))
             try:
                 decision = decide(await observe(body, client, indexes))
                 await submit(decision, client)
@@ -252,7 +262,7 @@ async def cancel_on_delete(
     run_id = (status.get("databricks") or {}).get("runId")
     if not run_id or status.get("phase") not in ("Submitted", "Running"):
         return
-    client = await job_client(body, {"databricks_workspaces": databricks_workspaces})
+    client = await job_client(body, {"databricks_workspaces": databricks_workspaces}, workspace_of(body))
     if client is None:
         logger.warning("the workspace is gone; the run %s cannot be cancelled", run_id)
         return
@@ -267,3 +277,115 @@ async def cancel_on_delete(
 @kopf.index(GROUP, VERSION, "databricksclusters")
 def databricks_clusters(namespace: str | None, name: str, status: kopf.Status, **_: Any) -> dict[Any, Any]:
     return {(namespace or "", name): {"status": dict(status)}}
+
+
+# --- DatabricksCluster ------------------------------------------------------------------------------------
+
+CLUSTERS = "databricksclusters"
+
+
+async def cluster_observation(
+    body: kopf.Body, client: DatabricksClient | None, indexes: dict[str, Any]
+) -> ClusterObservation:
+    cluster = DatabricksCluster.model_validate(dict(body))
+    namespace, uid = body["metadata"]["namespace"], body["metadata"]["uid"]
+    status = dict(body.get("status") or {})
+    image = resolve_image(cluster.spec.image, namespace, indexes["spark_images"])
+    details = None
+    if client is not None and status.get("clusterId"):
+        try:
+            details = await client.get_cluster(status["clusterId"])
+        except NotFound:
+            details = None
+    auth = cluster.spec.registry_auth
+    basic = secret_references(auth) if auth and auth.databricks_secret else None
+    if auth and auth.secret and image.ref:
+        basic = await docker_credentials(namespace, auth.secret, image.ref)
+    return ClusterObservation(
+        cluster=cluster,
+        uid=uid,
+        generation=int(body["metadata"].get("generation", 0)),
+        status=status,
+        image=image,
+        workspace=workspace_state(first_entry(indexes["databricks_workspaces"], (namespace, cluster.spec.workspace))),
+        registry_auth=basic,
+        details=details,
+    )
+
+
+async def apply_cluster_decision(decision: ClusterDecision, client: DatabricksClient, body: kopf.Body) -> None:
+    if decision.create is not None:
+        decision.status["clusterId"] = await client.create_cluster(decision.create)
+    if decision.edit is not None:
+        await client.edit_cluster(decision.edit)
+    for kind, reason, message in decision.events:
+        kopf.event(body, type=kind, reason=reason, message=message)
+    await asyncio.to_thread(
+        patch_status, CLUSTERS, body["metadata"]["namespace"], body["metadata"]["name"], decision.status
+    )
+
+
+# kopf passes indexes as keyword arguments its callback protocol does not declare.
+@kopf.daemon(GROUP, VERSION, CLUSTERS, cancellation_timeout=10)  # type: ignore[arg-type]
+async def databricks_cluster_daemon(
+    stopped: kopf.DaemonStopped,
+    body: kopf.Body,
+    memo: Any,
+    logger: kopf.Logger,
+    spark_images: kopf.Index[Any, Any],
+    databricks_workspaces: kopf.Index[Any, Any],
+    **_: Any,
+) -> None:
+    indexes = {"spark_images": spark_images, "databricks_workspaces": databricks_workspaces}
+    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    workspace = (body.get("spec") or {}).get("workspace", "")
+    while not stopped:
+        wake_after: float | None = 30.0
+        try:
+            client = await job_client(body, indexes, workspace)
+            if client is None:
+                decision = decide_cluster(await cluster_observation(body, None, indexes))
+                await asyncio.to_thread(patch_status, CLUSTERS, namespace, name, decision.status)
+            else:
+                async with client:
+                    decision = decide_cluster(await cluster_observation(body, client, indexes))
+                    await apply_cluster_decision(decision, client, body)
+            wake_after = decision.wake_after
+        except (DatabricksError, MissingObject) as failure:
+            message = f"cannot manage the cluster in Databricks: {failure}"
+            logger.warning(message)
+            await asyncio.to_thread(patch_status, CLUSTERS, namespace, name, {"message": message})
+        await memo.wakeups.wait(namespace, name, wake_after)
+
+
+@kopf.on.event(GROUP, VERSION, CLUSTERS)
+def cluster_changed(namespace: str | None, name: str, body: kopf.Body, memo: Any, **_: Any) -> None:
+    """A spec change wakes the cluster's daemon; any change wakes the jobs of the namespace (clusterRef)."""
+    status = body.get("status") or {}
+    if body["metadata"].get("generation") != status.get("observedGeneration"):
+        memo.wakeups.wake(namespace or "", name)
+    memo.wakeups.wake_namespace(namespace or "")
+
+
+@kopf.on.delete(GROUP, VERSION, CLUSTERS)  # type: ignore[arg-type]
+async def cluster_deleted(
+    body: kopf.Body, spec: kopf.Spec, logger: kopf.Logger, databricks_workspaces: kopf.Index[Any, Any], **_: Any
+) -> None:
+    """deletionPolicy: Delete removes the cluster for good, Terminate stops it, Retain leaves it."""
+    cluster_id = (body.get("status") or {}).get("clusterId")
+    policy = spec.get("deletionPolicy", "Delete")
+    if not cluster_id or policy == "Retain":
+        return
+    client = await job_client(body, {"databricks_workspaces": databricks_workspaces}, spec.get("workspace", ""))
+    if client is None:
+        logger.warning("the workspace is gone; cluster %s stays as it is", cluster_id)
+        return
+    async with client:
+        try:
+            if policy == "Delete":
+                await client.permanently_delete_cluster(cluster_id)
+            else:
+                await client.terminate_cluster(cluster_id)
+        except NotFound:
+            return
+    kopf.info(body, reason=policy, message=f"cluster {cluster_id}: {policy.lower()}d as deletionPolicy says")

@@ -13,6 +13,7 @@ from typing import Any
 
 import kopf
 
+from kubricks.api.databricks import ImageChoice
 from kubricks.api.sparkjob import SparkJob
 from kubricks.jobs import Decision, ImageState
 from kubricks.k8s.client import GROUP, VERSION, apply, delete_custom_object, delete_labelled, patch_status
@@ -78,8 +79,9 @@ def first_entry(index: Any, key: tuple[str, str]) -> dict[str, Any] | None:
     return next(iter(index.get(key, [])), None)
 
 
-def resolve_image(job: SparkJob, namespace: str, images: kopf.Index[tuple[str, str], dict[str, Any]]) -> ImageState:
-    choice = job.spec.image
+def resolve_image(
+    choice: ImageChoice, namespace: str, images: kopf.Index[tuple[str, str], dict[str, Any]]
+) -> ImageState:
     if choice.ref:
         return ImageState(ref=choice.ref)
     name = choice.spark_image or ""
@@ -107,7 +109,7 @@ def observe(body: kopf.Body, images: Any, pods: Any) -> Observation:
         uid=uid,
         generation=int(body["metadata"].get("generation", 0)),
         status=status,
-        image=resolve_image(job, namespace, images),
+        image=resolve_image(job.spec.image, namespace, images),
         pods=list(pods.get((namespace, attempt.app_id), [])),
         now=datetime.now(UTC).replace(tzinfo=None),
     )
