@@ -5,64 +5,17 @@ import io
 import shlex
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
-from kubricks.api.sparkimage import SparkImageSpec
 from kubricks.images.backend import BuildError, DockerBackend
-from kubricks.images.builder import BuildOutcome, InputError, build_spark_image, resolve_inputs
+from kubricks.images.builder import BuildOutcome, InputError, resolve_inputs
 from kubricks.images.check import check_image
 from kubricks.images.registry import RegistryClient, RegistryError
 from kubricks.images.render import ResolvedInputs
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-WORDCOUNT = {path.name: path.read_text() for path in (DATA / "wordcount").iterdir() if path.is_file()}
-
-
-def spark_image_spec(platform: dict[str, str], repository: str, **overrides: Any) -> SparkImageSpec:
-    spec: dict[str, Any] = {
-        "spark": {"version": "3.5.3"},
-        "python": {"packages": ["six==1.16.0"]},
-        "app": {"sources": [{"configMap": {"name": "wordcount"}}], "wheel": True},
-        "base": {"cpu": platform["KUBRICKS_TEST_BASE_IMAGE"], "gpu": platform["KUBRICKS_TEST_GPU_BASE_IMAGE"]},
-        "databricks": {"runtime": "15.4-LTS"},
-        "registry": {"repository": f"{platform['KUBRICKS_TEST_REGISTRY']}/{repository}"},
-    }
-    spec.update(overrides)
-    return SparkImageSpec.model_validate(spec)
-
-
-def credentials(platform: dict[str, str]) -> dict[str, tuple[str, str]]:
-    return {
-        platform["KUBRICKS_TEST_REGISTRY"]: (
-            platform["KUBRICKS_TEST_REGISTRY_USER"],
-            platform["KUBRICKS_TEST_REGISTRY_PASSWORD"],
-        )
-    }
-
-
-def build(
-    platform: dict[str, str], spec: SparkImageSpec, app: dict[str, str] | None = None, password: str | None = None
-) -> BuildOutcome:
-    creds = credentials(platform)
-    if password is not None:
-        creds = {host: (user, password) for host, (user, _) in creds.items()}
-
-    async def run() -> BuildOutcome:
-        inputs = await resolve_inputs(
-            spec,
-            RegistryClient(credentials(platform)),
-            {"wordcount": app or WORDCOUNT},
-            Path(platform["KUBRICKS_TEST_CA_BUNDLE"]).read_text(),
-        )
-        return await build_spark_image(
-            spec, "tests/wordcount", inputs, DockerBackend(platform["DOCKER_HOST"]), creds, lambda _: None
-        )
-
-    return asyncio.run(run())
+from tests.image_support import DATA, WORDCOUNT, build, credentials, spark_image_spec
 
 
 def run_in(docker_api: docker.APIClient, image: str, script: str, **options: Any) -> tuple[int, str]:

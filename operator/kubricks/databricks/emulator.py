@@ -306,19 +306,17 @@ class Emulator:
         task = run.body["tasks"][0]
         wheel = task["python_wheel_task"]
         image = task["new_cluster"]["docker_image"]["url"]
-        command = [
-            "/databricks/python3/bin/python",
-            "-c",
-            "import sys, runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-            "/opt/kubricks/bin/run-entry-point.py",
-            wheel["package_name"],
-            wheel["entry_point"],
-            *wheel.get("parameters", []),
-        ]
+        # Databricks puts its own pyspark on the path; the emulator stands in with the image's Spark.
+        launch = (
+            "source /opt/kubricks/bin/spark-env && exec /databricks/python3/bin/python "
+            '/opt/kubricks/bin/run-entry-point.py "$@"'
+        )
+        entrypoint = ["bash", "-c", launch, "run-entry-point"]
+        arguments = [wheel["package_name"], wheel["entry_point"], *wheel.get("parameters", [])]
 
         def run_container() -> tuple[int, str]:
             client = docker.DockerClient(base_url=self.docker_host)
-            container = client.containers.run(image, command, entrypoint=[], detach=True)
+            container = client.containers.run(image, arguments, entrypoint=entrypoint, detach=True)
             try:
                 status = container.wait(timeout=3600)
                 return int(status["StatusCode"]), container.logs().decode(errors="replace")
