@@ -58,11 +58,14 @@ def crds() -> None:
     show_default=True,
     help="Where kopf serves its liveness probe.",
 )
-def run_operator(namespaces: tuple[str, ...], all_namespaces: bool, standalone: bool, liveness: str) -> None:
+@click.option("--metrics-port", default=8081, show_default=True, help="Where /metrics is served; 0 turns it off.")
+def run_operator(
+    namespaces: tuple[str, ...], all_namespaces: bool, standalone: bool, liveness: str, metrics_port: int
+) -> None:
     """Run the operator against the current kubeconfig (or the pod's service account)."""
     from kubricks.operator import run  # noqa: PLC0415 - loading the handlers registers them with kopf
 
-    run(namespaces, all_namespaces, standalone, liveness or None)
+    run(namespaces, all_namespaces, standalone, liveness or None, metrics_port)
 
 
 @main.group()

@@ -93,3 +93,15 @@ def test_cli_prints_all_crds() -> None:
         "databricksworkspaces.kubricks.dev",
         "databricksclusters.kubricks.dev",
     ]
+
+
+def test_the_charts_crds_are_the_generated_ones() -> None:
+    chart = CRDS.parent / "charts" / "kubricks" / "files" / "crds"
+    assert {p.name: p.read_text() for p in chart.iterdir()} == {p.name: p.read_text() for p in CRDS.iterdir()}
+
+
+def test_chart_and_package_versions_are_in_step() -> None:
+    from kubricks import __version__  # noqa: PLC0415
+
+    chart = yaml.safe_load((CRDS.parent / "charts" / "kubricks" / "Chart.yaml").read_text())
+    assert chart["version"] == chart["appVersion"] == __version__

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from kubricks import metrics
 from kubricks.databricks.errors import ServerError, Unauthenticated, error_for
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class DatabricksClient:
                 delay = self._delay(attempt)
                 logger.info("Databricks %s %s: %s; retrying in %.1fs", method, path, type(failure).__name__, delay)
             else:
+                metrics.DATABRICKS_REQUESTS.labels(endpoint=path, status=str(response.status_code)).inc()
                 if response.status_code != 429 and response.status_code < 500:
                     return response
                 if attempt == self.max_attempts:

@@ -6,6 +6,7 @@ from typing import Any
 
 import kopf
 
+from kubricks import metrics
 from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
 from kubricks.api.sparkjob import SparkJob
 from kubricks.databricks.client import DatabricksClient, OAuthClient
@@ -248,9 +249,11 @@ async def databricks_job_daemon(
         except (DatabricksError, MissingObject) as failure:
             # The workspace is unreachable or refuses: say so, keep the job, try again.
             message = f"cannot reach the Databricks workspace: {failure}"
+            metrics.RECONCILE_ERRORS.labels(kind="SparkJob").inc()
             logger.warning(message)
             await asyncio.to_thread(patch_status, PLURAL, namespace, name, {"message": message})
         await memo.wakeups.wait(namespace, name, wake_after)
+    metrics.job_phase(namespace, name, "", None)
 
 
 @kopf.on.delete(GROUP, VERSION, PLURAL, when=is_databricks)  # type: ignore[arg-type]
@@ -353,6 +356,7 @@ async def databricks_cluster_daemon(
             wake_after = decision.wake_after
         except (DatabricksError, MissingObject) as failure:
             message = f"cannot manage the cluster in Databricks: {failure}"
+            metrics.RECONCILE_ERRORS.labels(kind="DatabricksCluster").inc()
             logger.warning(message)
             await asyncio.to_thread(patch_status, CLUSTERS, namespace, name, {"message": message})
         await memo.wakeups.wait(namespace, name, wake_after)

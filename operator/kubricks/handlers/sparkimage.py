@@ -11,6 +11,7 @@ from typing import Any
 
 import kopf
 
+from kubricks import metrics
 from kubricks.api.sparkimage import SparkImage
 from kubricks.images import lifecycle
 from kubricks.images.backend import DockerBackend
@@ -79,6 +80,7 @@ class ImageReconciler:
         await self.patch(lifecycle.building(status, generation, "resolving the build inputs"))
         kopf.info(self.body, reason="Building", message=f"building {', '.join(resource.spec.variants)}")
         self.progress = []
+        started = asyncio.get_running_loop().time()
         task = asyncio.create_task(build(resource, self.namespace, self.name, self.progress))
         try:
             outcome = await self.follow(task, generation, status)
@@ -87,12 +89,19 @@ class ImageReconciler:
             return 0
         except Exception as error:
             failure = lifecycle.classify(error, self.attempt)
+            metrics.BUILDS.labels(outcome="failed").inc()
+            if failure.reason == "InternalError":
+                metrics.RECONCILE_ERRORS.labels(kind="SparkImage").inc()
             self.logger.warning(f"build failed ({failure.reason}): {failure.message}")
             await self.patch(lifecycle.failed(status, generation, failure))
             kopf.warn(self.body, reason=failure.reason, message=failure.message[-1024:])
             self.attempt += 1
             return failure.retry_after
         self.attempt = 0
+        metrics.BUILDS.labels(outcome="built").inc(len(outcome.built))
+        metrics.BUILDS.labels(outcome="cached").inc(len(outcome.images) - len(outcome.built))
+        if outcome.built:
+            metrics.BUILD_SECONDS.observe(asyncio.get_running_loop().time() - started)
         await self.patch(lifecycle.ready(status, generation, outcome))
         for image in outcome.images:
             kopf.info(self.body, reason="Ready", message=f"{image.variant}: {image.ref}@{image.digest}")

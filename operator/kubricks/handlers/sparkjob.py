@@ -13,6 +13,7 @@ from typing import Any
 
 import kopf
 
+from kubricks import metrics
 from kubricks.api.databricks import ImageChoice
 from kubricks.api.sparkjob import SparkJob
 from kubricks.jobs import Decision, ImageState
@@ -123,10 +124,19 @@ async def carry_out(decision: Decision, body: kopf.Body) -> None:
         await asyncio.to_thread(apply, manifest)
     if decision.status:
         await asyncio.to_thread(patch_status, PLURAL, namespace, name, decision.status)
+        target = decision.status.get("target") or (body.get("status") or {}).get("target") or ""
+        metrics.job_phase(namespace, name, target, decision.status.get("phase"))
+        if (
+            decision.status.get("phase") == "Submitted"
+            and decision.status.get("attempt") == 1
+            and (decision.create or decision.submit)
+        ):
+            metrics.submitted(target, body["metadata"]["creationTimestamp"])
     if decision.event:
         kind, reason, message = decision.event
         kopf.event(body, type=kind, reason=reason, message=message)
     if decision.delete_job:
+        metrics.job_phase(namespace, name, "", None)
         kopf.info(body, reason="Expired", message="ttlSecondsAfterFinished has passed; deleting the SparkJob")
         await asyncio.to_thread(delete_custom_object, PLURAL, namespace, name)
 
@@ -155,6 +165,7 @@ async def sparkjob_daemon(
         if not decision.status or decision.status.get("phase") == body.get("status", {}).get("phase"):
             await memo.wakeups.wait(namespace, name, decision.wake_after)
     memo.wakeups.forget(namespace, name)
+    metrics.job_phase(namespace, name, "", None)
 
 
 async def wait_for_status(stopped: kopf.DaemonStopped, body: kopf.Body, patched: dict[str, Any]) -> None:
