@@ -41,16 +41,23 @@ class OperatorProcess:
     def __init__(self, log: Path) -> None:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
+        self.metrics_url = ""
 
-    def start(self) -> None:
+    def start(self, *scope: str, kubeconfig: str | None = None) -> None:
+        """Starts ``kubricks run``, over every namespace unless ``scope`` gives --namespace options."""
         liveness = f"http://127.0.0.1:{free_port()}/healthz"
+        metrics_port = free_port()
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        command = [str(VENV_BIN / "kubricks"), "run", "--standalone", "--liveness", liveness]
+        command += [*(scope or ["--all-namespaces"]), "--metrics-port", str(metrics_port)]
+        env = {**os.environ, **({"KUBECONFIG": kubeconfig} if kubeconfig else {})}
         with self.log.open("a") as output:
             self.process = subprocess.Popen(
-                [str(VENV_BIN / "kubricks"), "run", "--standalone", "--all-namespaces", "--liveness", liveness],
+                command,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 # Settled Databricks clusters are polled every minute; tests cannot wait that long.
-                env={**os.environ, "KUBRICKS_CLUSTER_POLL_SECONDS": "3"},
+                env={**env, "KUBRICKS_CLUSTER_POLL_SECONDS": "3"},
             )
         process = self.process
 
@@ -62,6 +69,9 @@ class OperatorProcess:
                 return False
 
         wait_until(alive, timeout=60, what="the operator's liveness endpoint")
+
+    def metrics(self) -> str:
+        return httpx.get(self.metrics_url, timeout=5).text
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None:
