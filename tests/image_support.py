@@ -9,7 +9,7 @@ from kubricks.images.backend import DockerBackend
 from kubricks.images.builder import BuildOutcome, build_spark_image, resolve_inputs
 from kubricks.images.registry import RegistryClient
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "examples" / "apps"
 WORDCOUNT = {path.name: path.read_text() for path in (DATA / "wordcount").iterdir() if path.is_file()}
 
 

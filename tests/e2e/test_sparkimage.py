@@ -10,7 +10,7 @@ import yaml
 from tests.e2e.conftest import kubectl
 from tests.support import wait_until
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "examples" / "apps"
 
 
 def spark_image(platform: dict[str, str], name: str, packages: list[str] | None = None) -> str:
