@@ -347,6 +347,11 @@ class Emulator:
             details["termination_reason"] = cluster.termination_reason
         return details
 
+    async def cluster_in_body(self, request: web.Request) -> Cluster | web.Response:
+        """The live cluster a POST body names by cluster_id, or the error response."""
+        body = await self.json_body(request)
+        return body if isinstance(body, web.Response) else self.lookup_cluster(body.get("cluster_id"))
+
     def lookup_cluster(self, cluster_id: str | None) -> Cluster | web.Response:
         cluster = self.state.clusters.get(cluster_id or "")
         if cluster is None or cluster.deleted:
@@ -387,10 +392,7 @@ class Emulator:
         return web.json_response({"clusters": live})
 
     async def delete_cluster(self, request: web.Request) -> web.Response:
-        body = await self.json_body(request)
-        if isinstance(body, web.Response):
-            return body
-        cluster = self.lookup_cluster(body.get("cluster_id"))
+        cluster = await self.cluster_in_body(request)
         if isinstance(cluster, web.Response):
             return cluster
         if cluster.terminated_at is None:
@@ -401,10 +403,7 @@ class Emulator:
         return web.json_response({})
 
     async def start_cluster(self, request: web.Request) -> web.Response:
-        body = await self.json_body(request)
-        if isinstance(body, web.Response):
-            return body
-        cluster = self.lookup_cluster(body.get("cluster_id"))
+        cluster = await self.cluster_in_body(request)
         if isinstance(cluster, web.Response):
             return cluster
         cluster.terminated_at, cluster.started = None, time.monotonic()

@@ -28,6 +28,14 @@ def is_databricks(spec: kopf.Spec, **_: Any) -> bool:
     return "databricks" in spec
 
 
+async def report_failure(kind: str, plural: str, body: kopf.Body, logger: kopf.Logger, message: str) -> None:
+    """The workspace is unreachable or refuses: say so in status, keep the object, try again later."""
+    metrics.RECONCILE_ERRORS.labels(kind=kind).inc()
+    logger.warning(message)
+    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    await asyncio.to_thread(patch_status, plural, namespace, name, {"message": message})
+
+
 def workspace_of(job: kopf.Body) -> str:
     return str((job.get("spec") or {}).get("databricks", {}).get("workspace", ""))
 
@@ -247,11 +255,7 @@ async def databricks_job_daemon(
                 await wait_for_status(stopped, body, decision.status)
             wake_after = decision.wake_after
         except (DatabricksError, MissingObject) as failure:
-            # The workspace is unreachable or refuses: say so, keep the job, try again.
-            message = f"cannot reach the Databricks workspace: {failure}"
-            metrics.RECONCILE_ERRORS.labels(kind="SparkJob").inc()
-            logger.warning(message)
-            await asyncio.to_thread(patch_status, PLURAL, namespace, name, {"message": message})
+            await report_failure("SparkJob", PLURAL, body, logger, f"cannot reach the Databricks workspace: {failure}")
         await memo.wakeups.wait(namespace, name, wake_after)
     metrics.job_phase(namespace, name, "", None)
 
@@ -355,10 +359,7 @@ async def databricks_cluster_daemon(
                     await apply_cluster_decision(decision, client, body)
             wake_after = decision.wake_after
         except (DatabricksError, MissingObject) as failure:
-            message = f"cannot manage the cluster in Databricks: {failure}"
-            metrics.RECONCILE_ERRORS.labels(kind="DatabricksCluster").inc()
-            logger.warning(message)
-            await asyncio.to_thread(patch_status, CLUSTERS, namespace, name, {"message": message})
+            await report_failure("DatabricksCluster", CLUSTERS, body, logger, f"cannot manage the cluster: {failure}")
         await memo.wakeups.wait(namespace, name, wake_after)
 
 
