@@ -1,6 +1,7 @@
 """SparkImage end to end: kubectl apply → the operator builds and pushes → Ready with digests."""
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,27 @@ def test_wrong_registry_password_is_reported_and_recovers_when_fixed(
 
     registry_secret(platform, namespace, platform["KUBRICKS_TEST_REGISTRY_PASSWORD"])
     kubectl("wait", "-n", namespace, "--for=condition=Ready", "sparkimage/denied", "--timeout=600s")
+
+
+def test_a_spec_change_during_a_build_supersedes_it(
+    platform: dict[str, str], namespace: str, operator_log: Path
+) -> None:
+    prepare(platform, namespace, platform["KUBRICKS_TEST_REGISTRY_PASSWORD"])
+    manifest = yaml.safe_load(spark_image(platform, "moving"))
+    # A value never built before, so the final stage really builds (copying Spark takes a while).
+    manifest["spec"]["env"] = {"BUILD_MARKER": uuid.uuid4().hex}
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(manifest))
+
+    def building() -> dict[str, Any] | None:
+        status = get(namespace, "moving").get("status", {})
+        return status if status.get("phase") == "Building" else None
+
+    wait_until(building, timeout=300, what="the build to be under way", interval=0.1)
+    manifest["spec"]["env"] = {"BUILD_MARKER": uuid.uuid4().hex}
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(manifest))
+    kubectl("wait", "-n", namespace, "--for=condition=Ready", "sparkimage/moving", "--timeout=600s")
+    resource = get(namespace, "moving")
+    assert resource["metadata"]["generation"] == 2
+    assert resource["status"]["observedGeneration"] == 2
+    events = kubectl("get", "events", "-n", namespace, "--field-selector", "reason=Superseded").stdout
+    assert "moving" in events

@@ -207,3 +207,13 @@ def test_credentials_never_reach_the_logs(fake: EmulatorProcess, caplog: pytest.
 async def _oauth_call(fake: EmulatorProcess) -> None:
     async with DatabricksClient(fake.url, oauth=OAuthClient(*OAUTH_CLIENT)) as client:
         await client.current_user()
+
+
+def test_a_run_past_its_timeout_ends_timedout(fake: EmulatorProcess) -> None:
+    fake.faults(running=30.0)
+
+    async def use(client: DatabricksClient) -> dict[str, Any]:
+        return await until_terminated(client, await client.submit_run({**body(), "timeout_seconds": 1}))
+
+    run = with_client(fake, use)
+    assert run["state"]["result_state"] == "TIMEDOUT"

@@ -235,6 +235,9 @@ class Emulator:
                 return "TERMINATING", None, "Run cancellation requested"
             return "TERMINATED", "CANCELED", "Run cancelled."
         elapsed = now - run.submitted
+        timeout = run.body.get("timeout_seconds") or 0
+        if timeout and elapsed > timeout and run.outcome is None:
+            return "TERMINATED", "TIMEDOUT", f"Run timed out after {timeout} seconds"
         if elapsed < timings.pending:
             return "PENDING", None, "Waiting for cluster"
         if run.outcome is None and (self.docker_host_runs(run) or elapsed < timings.pending + timings.running):

@@ -22,6 +22,7 @@ from kubricks.k8s.client import GROUP, VERSION, patch_status, read_config_map, r
 
 PLURAL = "sparkimages"
 PROGRESS_INTERVAL_SECONDS = 5.0
+SUPERSEDE_CHECK_SECONDS = 0.5
 
 
 class Superseded(Exception):
@@ -109,16 +110,17 @@ class ImageReconciler:
 
     async def follow(self, task: "asyncio.Task[BuildOutcome]", generation: int, status: dict[str, Any]) -> BuildOutcome:
         """Waits for the build, putting its latest progress line in status; cancels it when the spec moves on."""
-        reported = ""
+        loop = asyncio.get_running_loop()
+        reported, next_report = "", loop.time() + PROGRESS_INTERVAL_SECONDS
         while True:
-            done, _ = await asyncio.wait({task}, timeout=PROGRESS_INTERVAL_SECONDS)
+            done, _ = await asyncio.wait({task}, timeout=SUPERSEDE_CHECK_SECONDS)
             if done:
                 return task.result()
             if generation_of(self.body) != generation:
                 task.cancel()
                 raise Superseded
-            if self.progress and self.progress[-1] != reported:
-                reported = self.progress[-1]
+            if loop.time() >= next_report and self.progress and self.progress[-1] != reported:
+                reported, next_report = self.progress[-1], loop.time() + PROGRESS_INTERVAL_SECONDS
                 await self.patch(lifecycle.building(status, generation, reported))
 
 
