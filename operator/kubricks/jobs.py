@@ -125,3 +125,7 @@ def finished(ctx: JobContext) -> Decision:
     if remaining <= 0:
         return Decision(status={}, delete_job=True)
     return Decision(status={}, wake_after=remaining)
+
+
+FINISHED_PHASES = dict.fromkeys(("Succeeded", "Failed", "Cancelled"), finished)
+"""The phases every target's state machine hands to ``finished``."""

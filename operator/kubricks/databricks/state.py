@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubricks.databricks.payloads import BasicAuth, submit_run
-from kubricks.jobs import Decision, JobContext, backing_off, end_attempt, finished, job_status, parse_time, stamp
+from kubricks.jobs import (
+    FINISHED_PHASES,
+    Decision,
+    JobContext,
+    backing_off,
+    end_attempt,
+    job_status,
+    parse_time,
+    stamp,
+)
 
 TARGET = "databricks"
 WAITING = frozenset({"QUEUED", "PENDING", "BLOCKED", "WAITING_FOR_RETRY"})
@@ -183,9 +192,7 @@ PHASES: dict[str, Callable[[Observation], Decision]] = {
     "WaitingForImage": pending,
     "Submitted": tracking,
     "Running": tracking,
-    "Succeeded": finished,
-    "Failed": finished,
-    "Cancelled": finished,
+    **FINISHED_PHASES,
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import kopf
 
 from kubricks import metrics
-from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
+from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace, ImageChoice, RegistryAuth
 from kubricks.api.sparkjob import SparkJob
 from kubricks.databricks.client import DatabricksClient, OAuthClient
 from kubricks.databricks.cluster_state import ClusterDecision, ClusterObservation, decide_cluster
@@ -132,14 +132,15 @@ def workspace_state(entry: dict[str, Any] | None) -> WorkspaceState:
     )
 
 
-async def registry_auth(job: SparkJob, namespace: str, image: str | None, images: Any) -> BasicAuth | None:
-    """docker_image.basic_auth: the job's registryAuth, else the SparkImage's push Secret."""
-    auth = job.spec.databricks.registry_auth if job.spec.databricks else None
+async def registry_auth(
+    auth: RegistryAuth | None, choice: ImageChoice, namespace: str, image: str | None, images: Any
+) -> BasicAuth | None:
+    """docker_image.basic_auth: the given registryAuth, else the push Secret of the SparkImage in use."""
     if auth and auth.databricks_secret:
         return secret_references(auth)
     secret_name = auth.secret if auth else None
-    if secret_name is None and job.spec.image.spark_image:
-        entry = first_entry(images, (namespace, job.spec.image.spark_image)) or {}
+    if secret_name is None and choice.spark_image:
+        entry = first_entry(images, (namespace, choice.spark_image)) or {}
         secret_name = entry.get("spec", {}).get("registry", {}).get("credentialsSecret")
     if secret_name is None or image is None:
         return None
@@ -190,7 +191,9 @@ async def observe(body: kopf.Body, client: DatabricksClient | None, indexes: dic
         image=image,
         now=datetime.now(UTC).replace(tzinfo=None),
         workspace=workspace_state(workspace_entry),
-        registry_auth=await registry_auth(job, namespace, image.ref, indexes["spark_images"]) if image.ref else None,
+        registry_auth=await registry_auth(
+            target.registry_auth if target else None, job.spec.image, namespace, image.ref, indexes["spark_images"]
+        ),
         cluster_id=cluster_id,
         cluster_waiting=cluster_waiting,
         run=run,
@@ -304,10 +307,9 @@ async def cluster_observation(
             details = await client.get_cluster(status["clusterId"])
         except NotFound:
             details = None
-    auth = cluster.spec.registry_auth
-    basic = secret_references(auth) if auth and auth.databricks_secret else None
-    if auth and auth.secret and image.ref:
-        basic = await docker_credentials(namespace, auth.secret, image.ref)
+    basic = await registry_auth(
+        cluster.spec.registry_auth, cluster.spec.image, namespace, image.ref, indexes["spark_images"]
+    )
     return ClusterObservation(
         cluster=cluster,
         uid=uid,

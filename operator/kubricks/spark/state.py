@@ -16,7 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubricks.jobs import Decision, JobContext, backing_off, end_attempt, finished, job_status, parse_time, stamp
+from kubricks.jobs import (
+    FINISHED_PHASES,
+    Decision,
+    JobContext,
+    backing_off,
+    end_attempt,
+    job_status,
+    parse_time,
+    stamp,
+)
 from kubricks.spark.manifests import Attempt, attempt_resources
 
 TARGET = "kubernetes"
@@ -205,9 +214,7 @@ PHASES: dict[str, Callable[[Observation], Decision]] = {
     "WaitingForImage": pending,
     "Submitted": submitted,
     "Running": running,
-    "Succeeded": finished,
-    "Failed": finished,
-    "Cancelled": finished,
+    **FINISHED_PHASES,
 }
 
 
