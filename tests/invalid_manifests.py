@@ -36,6 +36,18 @@ def patched(manifest: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
     return result
 
 
+def merge_patch(changes: dict[str, Any]) -> dict[str, Any]:
+    """The same changes as a JSON merge patch: nested objects, null for DELETE."""
+    patch: dict[str, Any] = {}
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = patch
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = None if value is DELETE else value
+    return patch
+
+
 @dataclass(frozen=True)
 class Invalid:
     id: str

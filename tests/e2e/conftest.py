@@ -88,7 +88,8 @@ class OperatorProcess:
         self.process = None
 
 
-@pytest.fixture(scope="session")
+# Package scope: the operator stops with the e2e suite, so it never reconciles what other suites create.
+@pytest.fixture(scope="package")
 def operator_process(
     platform: dict[str, str], crds: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
