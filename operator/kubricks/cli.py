@@ -59,10 +59,25 @@ def crds() -> None:
     help="Where kopf serves its liveness probe.",
 )
 @click.option("--metrics-port", default=8081, show_default=True, help="Where /metrics is served; 0 turns it off.")
+@click.option(
+    "--pull-secret",
+    default="",
+    help="NAMESPACE/NAME of a dockerconfigjson Secret that Spark pods pull with when their job names none; "
+    "copied into the job's namespace.",
+)
 def run_operator(
-    namespaces: tuple[str, ...], all_namespaces: bool, standalone: bool, liveness: str, metrics_port: int
+    namespaces: tuple[str, ...],
+    all_namespaces: bool,
+    standalone: bool,
+    liveness: str,
+    metrics_port: int,
+    pull_secret: str,
 ) -> None:
     """Run the operator against the current kubeconfig (or the pod's service account)."""
+    if pull_secret:
+        if "/" not in pull_secret:
+            raise click.BadParameter("give NAMESPACE/NAME", param_hint="--pull-secret")
+        os.environ["KUBRICKS_PULL_SECRET"] = pull_secret
     from kubricks.operator import run  # noqa: PLC0415 - loading the handlers registers them with kopf
 
     run(namespaces, all_namespaces, standalone, liveness or None, metrics_port)

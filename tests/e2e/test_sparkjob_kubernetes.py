@@ -237,3 +237,31 @@ def test_an_operator_restarted_mid_run_loses_nothing_and_duplicates_nothing(
     status = wait_phase(namespace, "survivor", "Succeeded")
     assert status["attempt"] == 1
     assert [p.metadata.name for p in driver_pods(core_v1, namespace, "survivor")] == [driver.metadata.name]
+
+
+def test_the_operators_pull_secret_is_copied_into_the_jobs_namespace(
+    core_v1: client.CoreV1Api, namespace: str, operator_process: OperatorProcess, operator_log: object
+) -> None:
+    source = f"{namespace}-registry"
+    kubectl("create", "namespace", source)
+    try:
+        kubectl(
+            "create", "secret", "docker-registry", "regcred", "-n", source,
+            "--docker-server=registry.example.com", "--docker-username=u", "--docker-password=p",
+        )  # fmt: skip
+        operator_process.stop()
+        operator_process.start("--all-namespaces", "--pull-secret", f"{source}/regcred")
+        try:
+            kubectl("apply", "-n", namespace, "-f", "-", stdin=spark_job("pulls"))
+            wait_phase(namespace, "pulls", "Running")
+            (driver,) = driver_pods(core_v1, namespace, "pulls")
+            assert [s.name for s in driver.spec.image_pull_secrets] == ["kubricks-pull-regcred"]
+            copied = core_v1.read_namespaced_secret("kubricks-pull-regcred", namespace)
+            original = core_v1.read_namespaced_secret("regcred", source)
+            assert copied.data == original.data
+            assert copied.metadata.owner_references[0].name == "pulls"
+        finally:
+            operator_process.stop()
+            operator_process.start()
+    finally:
+        kubectl("delete", "namespace", source, "--wait=false")

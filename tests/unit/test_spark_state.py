@@ -248,3 +248,23 @@ def test_pod_view_reads_what_the_api_serves() -> None:
         }
     )
     assert pending.unschedulable == "no fit"
+
+
+def test_a_job_naming_no_pull_secret_gets_a_copy_of_the_operators_default() -> None:
+    source = ("regcred", {".dockerconfigjson": "e30="})
+    anonymous = {"spec.image": {"ref": "registry.example.com/etl:1"}}
+    decision = decide(
+        Observation(
+            job(anonymous), UID, 3, {}, ImageState(ref="registry.example.com/etl:1"), NOW, default_pull_secret=source
+        )
+    )
+    secret = next(m for m in decision.create if m["kind"] == "Secret")
+    assert secret["metadata"]["name"] == "kubricks-pull-regcred"
+    assert secret["metadata"]["namespace"] == "team"
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    assert secret["data"] == {".dockerconfigjson": "e30="}
+    assert secret["metadata"]["ownerReferences"][0]["kind"] == "SparkJob"
+    pod = next(m for m in decision.create if m["kind"] == "Pod")
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "kubricks-pull-regcred"}]
+    own = decide(Observation(job(), UID, 3, {}, IMAGE, NOW, default_pull_secret=source))
+    assert not [m for m in own.create if m["kind"] == "Secret"], "a job with its own pull Secret keeps it"

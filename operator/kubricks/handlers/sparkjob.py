@@ -6,7 +6,9 @@ state machine names (driver-start timeout, retry backoff, TTL).
 """
 
 import asyncio
+import base64
 import contextlib
+import os
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +19,7 @@ from kubricks import metrics
 from kubricks.api.databricks import ImageChoice
 from kubricks.api.sparkjob import SparkJob
 from kubricks.jobs import Decision, ImageState
-from kubricks.k8s.client import GROUP, VERSION, apply, delete_custom_object, delete_labelled, patch_status
+from kubricks.k8s.client import GROUP, VERSION, apply, delete_custom_object, delete_labelled, patch_status, read_secret
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
 from kubricks.spark.state import Observation, PodView, decide, pod_view
 
@@ -100,7 +102,22 @@ def resolve_image(
     return ImageState(ref=f"{repository}@{built['digest']}", pull_secret=pull_secret)
 
 
-def observe(body: kopf.Body, images: Any, pods: Any) -> Observation:
+PULL_SECRET = os.environ.get("KUBRICKS_PULL_SECRET", "")
+"""NAMESPACE/NAME of a dockerconfigjson Secret that jobs naming no pull Secret use (kubricks run --pull-secret)."""
+
+
+def default_pull_secret(namespace: str) -> tuple[str, dict[str, str]] | None:
+    """The default pull Secret's name and data, when it lives in another namespace than the job."""
+    if not PULL_SECRET or PULL_SECRET.split("/", 1)[0] == namespace:
+        return None
+    source_namespace, name = PULL_SECRET.split("/", 1)
+    data = read_secret(source_namespace, name)
+    return name, {key: base64.b64encode(value).decode() for key, value in data.items()}
+
+
+def observe(
+    body: kopf.Body, images: Any, pods: Any, pull_secret: tuple[str, dict[str, str]] | None = None
+) -> Observation:
     job = SparkJob.model_validate(dict(body))
     namespace, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
     status = dict(body.get("status") or {})
@@ -112,6 +129,7 @@ def observe(body: kopf.Body, images: Any, pods: Any) -> Observation:
         status=status,
         image=resolve_image(job.spec.image, namespace, images),
         pods=list(pods.get((namespace, attempt.app_id), [])),
+        default_pull_secret=pull_secret,
         now=datetime.now(UTC).replace(tzinfo=None),
     )
 
@@ -156,7 +174,9 @@ async def sparkjob_daemon(
 ) -> None:
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
     while not stopped:
-        decision = decide(observe(body, spark_images, spark_pods))
+        submitting = (body.get("status") or {}).get("phase") in (None, "Pending", "WaitingForImage")
+        pull_secret = await asyncio.to_thread(default_pull_secret, namespace) if submitting else None
+        decision = decide(observe(body, spark_images, spark_pods, pull_secret))
         await carry_out(decision, body)
         if decision.delete_job:
             break

@@ -26,7 +26,7 @@ from kubricks.jobs import (
     parse_time,
     stamp,
 )
-from kubricks.spark.manifests import Attempt, attempt_resources
+from kubricks.spark.manifests import Attempt, attempt_resources, copied_pull_secret
 
 TARGET = "kubernetes"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
@@ -53,6 +53,8 @@ class PodView:
 class Observation(JobContext):
     pods: list[PodView] = field(default_factory=list)
     """The pods labelled with the current attempt's spark-app-selector."""
+    default_pull_secret: tuple[str, dict[str, str]] | None = None
+    """The operator's default pull Secret (name, data) from another namespace, for a job that names none."""
 
 
 def attempt_of(obs: Observation) -> Attempt:
@@ -123,6 +125,11 @@ def pending(obs: Observation) -> Decision:
 
 def submit(obs: Observation, image: str) -> Decision:
     attempt = attempt_of(obs)
+    pull_secret, copies = obs.image.pull_secret, []
+    if not (pull_secret or obs.job.spec.image.pull_secret) and obs.default_pull_secret:
+        source, data = obs.default_pull_secret
+        copy = copied_pull_secret(obs.job, attempt, source, data)
+        pull_secret, copies = copy["metadata"]["name"], [copy]
     kubernetes = obs.job.spec.kubernetes
     timeout = kubernetes.driver_start_timeout_seconds if kubernetes else 600
     message = f"attempt {attempt.number}: driver pod {attempt.driver_pod} created"
@@ -140,7 +147,7 @@ def submit(obs: Observation, image: str) -> Decision:
             nextAttemptTime=None,
             kubernetes={**_kubernetes_status(obs), "executors": _executors(obs)},
         ),
-        create=attempt_resources(obs.job, attempt, image, obs.image.pull_secret),
+        create=[*copies, *attempt_resources(obs.job, attempt, image, pull_secret)],
         wake_after=float(timeout),
         event=("Normal", "Submitted", message),
     )
