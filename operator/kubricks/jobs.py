@@ -5,16 +5,15 @@ on these; each observation is a JobContext plus what its target shows.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubricks.api.sparkjob import SparkJob
-from kubricks.k8s.conditions import with_condition
+from kubricks.k8s.conditions import TIME_FORMAT, with_condition
 
 READY = "Ready"
 FINAL_REASONS = frozenset({"Cancelled", "ContainerServicesDisabled"})
 """Ends that no retry would change."""
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,11 @@ class Decision:
     """Seconds until the job must be looked at again even if nothing changes; None: on the next change."""
     event: tuple[str, str, str] | None = None
     """(type, reason, message) of a Kubernetes Event to post."""
+
+
+def utc_now() -> datetime:
+    """Now, in the naive UTC the state machines compare with the times they parse."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def stamp(value: datetime) -> str:

@@ -1,9 +1,9 @@
 """Prometheus metrics of the operator, served at /metrics by a small aiohttp server."""
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from kubricks.jobs import parse_time, utc_now
 
 BUILDS = Counter("kubricks_image_builds_total", "Image variants handled, by outcome.", ["outcome"])
 BUILD_SECONDS = Histogram(
@@ -39,8 +39,8 @@ def job_phase(namespace: str, name: str, target: str, phase: str | None) -> None
 
 def submitted(target: str, created: str) -> None:
     """Observes the submit latency of a job created at ``created`` (the API server's timestamp)."""
-    start = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    SUBMIT_SECONDS.labels(target=target).observe(max((datetime.now(UTC) - start).total_seconds(), 0.0))
+    start = parse_time(created) or utc_now()
+    SUBMIT_SECONDS.labels(target=target).observe(max((utc_now() - start).total_seconds(), 0.0))
 
 
 async def serve(host: str, port: int) -> web.AppRunner:

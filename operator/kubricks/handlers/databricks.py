@@ -1,7 +1,6 @@
 """DatabricksWorkspace checks, and SparkJobs with a databricks target: submit, follow, cancel."""
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -14,9 +13,10 @@ from kubricks.databricks.cluster_state import ClusterDecision, ClusterObservatio
 from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated
 from kubricks.databricks.payloads import BasicAuth, secret_references
 from kubricks.databricks.state import Observation, WorkspaceState, decide
+from kubricks.handlers import generation_of, status_of
 from kubricks.handlers.sparkjob import PLURAL, carry_out, first_entry, resolve_image, wait_for_status
 from kubricks.images.registry import credentials_from_docker_config, parse_image
-from kubricks.jobs import READY, Decision
+from kubricks.jobs import READY, Decision, utc_now
 from kubricks.k8s.client import GROUP, VERSION, MissingObject, patch_status, read_secret
 from kubricks.k8s.conditions import now, with_condition
 
@@ -64,7 +64,7 @@ async def workspace_client(namespace: str, workspace: DatabricksWorkspace) -> Da
 async def check_workspace(body: kopf.Body, namespace: str) -> dict[str, Any]:
     """The status a workspace check leads to: Connected only with working credentials and DCS enabled."""
     workspace = DatabricksWorkspace.model_validate(dict(body))
-    generation = int(body["metadata"].get("generation", 0))
+    generation = generation_of(body)
     conditions = (body.get("status") or {}).get("conditions")
     dcs: bool | None = None
     try:
@@ -158,7 +158,7 @@ async def docker_credentials(namespace: str, secret_name: str, image: str) -> Ba
 async def observe(body: kopf.Body, client: DatabricksClient | None, indexes: dict[str, Any]) -> Observation:
     job = SparkJob.model_validate(dict(body))
     namespace, uid = body["metadata"]["namespace"], body["metadata"]["uid"]
-    status = dict(body.get("status") or {})
+    status = status_of(body)
     image = resolve_image(job.spec.image, namespace, indexes["spark_images"])
     target = job.spec.databricks
     workspace_entry = next(
@@ -186,10 +186,10 @@ async def observe(body: kopf.Body, client: DatabricksClient | None, indexes: dic
     return Observation(
         job=job,
         uid=uid,
-        generation=int(body["metadata"].get("generation", 0)),
+        generation=generation_of(body),
         status=status,
         image=image,
-        now=datetime.now(UTC).replace(tzinfo=None),
+        now=utc_now(),
         workspace=workspace_state(workspace_entry),
         registry_auth=await registry_auth(
             target.registry_auth if target else None, job.spec.image, namespace, image.ref, indexes["spark_images"]
@@ -268,7 +268,7 @@ async def cancel_on_delete(
     body: kopf.Body, logger: kopf.Logger, databricks_workspaces: kopf.Index[Any, Any], **_: Any
 ) -> None:
     """Deleting a SparkJob whose run is not over cancels the run (the finalizer holds the object till then)."""
-    status = dict(body.get("status") or {})
+    status = status_of(body)
     run_id = (status.get("databricks") or {}).get("runId")
     if not run_id or status.get("phase") not in ("Submitted", "Running"):
         return
@@ -299,7 +299,7 @@ async def cluster_observation(
 ) -> ClusterObservation:
     cluster = DatabricksCluster.model_validate(dict(body))
     namespace, uid = body["metadata"]["namespace"], body["metadata"]["uid"]
-    status = dict(body.get("status") or {})
+    status = status_of(body)
     image = resolve_image(cluster.spec.image, namespace, indexes["spark_images"])
     details = None
     if client is not None and status.get("clusterId"):
@@ -313,7 +313,7 @@ async def cluster_observation(
     return ClusterObservation(
         cluster=cluster,
         uid=uid,
-        generation=int(body["metadata"].get("generation", 0)),
+        generation=generation_of(body),
         status=status,
         image=image,
         workspace=workspace_state(first_entry(indexes["databricks_workspaces"], (namespace, cluster.spec.workspace))),

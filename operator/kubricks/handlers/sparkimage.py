@@ -13,6 +13,7 @@ import kopf
 
 from kubricks import metrics
 from kubricks.api.sparkimage import SparkImage
+from kubricks.handlers import generation_of, status_of
 from kubricks.images import lifecycle
 from kubricks.images.backend import DockerBackend
 from kubricks.images.builder import BuildOutcome, build_spark_image, resolve_inputs
@@ -27,14 +28,6 @@ SUPERSEDE_CHECK_SECONDS = 0.5
 
 class Superseded(Exception):
     """The spec changed while building; the build's result no longer matters."""
-
-
-def generation_of(body: kopf.Body) -> int:
-    return int(body["metadata"].get("generation", 0))
-
-
-def status_of(body: kopf.Body) -> dict[str, Any]:
-    return dict(body.get("status") or {})
 
 
 async def build(resource: SparkImage, namespace: str, name: str, progress: list[str]) -> BuildOutcome:

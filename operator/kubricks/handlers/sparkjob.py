@@ -10,7 +10,6 @@ import base64
 import contextlib
 import os
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -18,7 +17,8 @@ import kopf
 from kubricks import metrics
 from kubricks.api.databricks import ImageChoice
 from kubricks.api.sparkjob import SparkJob
-from kubricks.jobs import Decision, ImageState
+from kubricks.handlers import generation_of, status_of
+from kubricks.jobs import Decision, ImageState, utc_now
 from kubricks.k8s.client import GROUP, VERSION, apply, delete_custom_object, delete_labelled, patch_status, read_secret
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
 from kubricks.spark.state import Observation, PodView, decide, pod_view
@@ -120,17 +120,17 @@ def observe(
 ) -> Observation:
     job = SparkJob.model_validate(dict(body))
     namespace, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
-    status = dict(body.get("status") or {})
+    status = status_of(body)
     attempt = Attempt(name, namespace, uid, int(status.get("attempt") or 1))
     return Observation(
         job=job,
         uid=uid,
-        generation=int(body["metadata"].get("generation", 0)),
+        generation=generation_of(body),
         status=status,
         image=resolve_image(job.spec.image, namespace, images),
         pods=list(pods.get((namespace, attempt.app_id), [])),
         default_pull_secret=pull_secret,
-        now=datetime.now(UTC).replace(tzinfo=None),
+        now=utc_now(),
     )
 
 

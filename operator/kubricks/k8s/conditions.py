@@ -6,8 +6,12 @@ from typing import Any
 Condition = dict[str, Any]
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""How Kubernetes writes times (RFC 3339, seconds, UTC)."""
+
+
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(TIME_FORMAT)
 
 
 def with_condition(
