@@ -252,6 +252,45 @@ CASES = [
         {"spec.kubernetes.driver.memory": "1024"},
         "spec.kubernetes.driver.memory",
     ),
+    Invalid(
+        "core-request-zero",
+        WHEEL_JOB,
+        {"spec.kubernetes.driver.coreRequest": "0"},
+        "spec.kubernetes.driver.coreRequest",
+    ),
+    Invalid(
+        "core-request-words",
+        WHEEL_JOB,
+        {"spec.kubernetes.executor.coreRequest": "250 millicores"},
+        "spec.kubernetes.executor.coreRequest",
+    ),
+    Invalid(
+        "core-request-fraction-of-a-millicore",
+        WHEEL_JOB,
+        {"spec.kubernetes.executor.coreRequest": "0.5m"},
+        "spec.kubernetes.executor.coreRequest",
+    ),
+    Invalid(
+        "core-request-as-number",
+        WHEEL_JOB,
+        {"spec.kubernetes.executor.coreRequest": 0.5},
+        "spec.kubernetes.executor.coreRequest",
+    ),
+    Invalid(
+        "core-limit-mega", WHEEL_JOB, {"spec.kubernetes.driver.coreLimit": "2M"}, "spec.kubernetes.driver.coreLimit"
+    ),
+    Invalid(
+        "core-limit-below-request",
+        WHEEL_JOB,
+        {"spec.kubernetes.executor.coreLimit": "200m"},
+        "executor.coreLimit must not be below",
+    ),
+    Invalid(
+        "core-limit-below-cores",
+        JAR_JOB,
+        {"spec.kubernetes.driver": {"cores": 2, "coreLimit": "1"}},
+        "spec.kubernetes.driver.coreLimit",
+    ),
     # unknown fields
     Invalid("unknown-spec-field", PIP_IMAGE, {"spec.colour": "blue"}, "spec.colour"),
     Invalid("unknown-nested-field", WHEEL_JOB, {"spec.kubernetes.driver.cpu": 1}, "spec.kubernetes.driver.cpu"),

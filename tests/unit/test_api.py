@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from kubricks.api.base import memory_bytes
+from kubricks.api.base import cpu_millicores, memory_bytes
 from kubricks.api.crd import KINDS
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
@@ -105,4 +105,96 @@ def test_serialised_form_uses_json_names_and_omits_unset_fields() -> None:
     job = SparkJob.model_validate(example("sparkjob-kubernetes-wheel.yaml")).to_json()
     assert job["spec"]["app"]["wheel"] == {"packageName": "etl", "entryPoint": "run"}
     assert "databricks" not in job["spec"]
-    assert job["spec"]["kubernetes"]["executor"]["memory"] == "4g"
+    assert job["spec"]["kubernetes"]["executor"]["memory"] == "512m"
+    assert job["spec"]["kubernetes"]["executor"]["coreRequest"] == "250m"
+    assert "coreLimit" not in job["spec"]["kubernetes"]["executor"]
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    ["250m", "1m", "1000m", "0250m", "1", "2", "16", "0.5", "0.25", "0.001", "0.05", "1.5", "2.125", "00.5"],
+)
+@pytest.mark.parametrize("field", ["coreRequest", "coreLimit"])
+def test_cpu_quantities_are_accepted_as_given(field: str, quantity: str) -> None:
+    job = example("sparkjob-kubernetes-jar.yaml")
+    job["spec"]["kubernetes"]["executor"] = {"cores": 1, field: quantity}
+    if field == "coreLimit":
+        job["spec"]["kubernetes"]["executor"]["coreRequest"] = "1m"
+    executor = SparkJob.model_validate(job).spec.kubernetes.executor  # type: ignore[union-attr]
+    assert getattr(executor, "core_request" if field == "coreRequest" else "core_limit") == quantity
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    [
+        "0",  # never zero
+        "0m",
+        "0.0",
+        "000",
+        "-1",
+        "-250m",
+        "1.5m",  # no fractions of a millicore
+        "0.0005",
+        "1.2345",
+        ".5",  # a digit before the point
+        "1.",
+        "250 m",
+        " 1",
+        "m",
+        "",
+        "250M",  # M is mega
+        "1Gi",
+        "1k",
+        "1e3",
+        "2 cores",
+        "0x10",
+    ],
+)
+@pytest.mark.parametrize("field", ["coreRequest", "coreLimit"])
+def test_malformed_cpu_quantities_are_refused(field: str, quantity: str) -> None:
+    job = example("sparkjob-kubernetes-jar.yaml")
+    job["spec"]["kubernetes"]["driver"] = {field: quantity}
+    with pytest.raises(ValidationError) as refused:
+        SparkJob.model_validate(job)
+    assert f"spec.kubernetes.driver.{field}" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("pod", "allowed"),
+    [
+        ({"coreLimit": "1"}, True),  # cores 1 is the request
+        ({"coreLimit": "1000m"}, True),
+        ({"coreLimit": "999m"}, False),
+        ({"coreLimit": "0.5"}, False),
+        ({"cores": 2, "coreLimit": "1.5"}, False),
+        ({"cores": 2, "coreLimit": "2"}, True),
+        ({"cores": 2, "coreRequest": "500m", "coreLimit": "1"}, True),  # the request, not cores, counts
+        ({"cores": 1, "coreRequest": "1500m", "coreLimit": "1.5"}, True),
+        ({"cores": 1, "coreRequest": "1500m", "coreLimit": "1.499"}, False),
+        ({"coreRequest": "0.1", "coreLimit": "100m"}, True),  # equal, written differently
+        ({"coreRequest": "250m", "coreLimit": "0.25"}, True),
+        ({"coreRequest": "0.251", "coreLimit": "250m"}, False),
+        ({"coreRequest": "3", "coreLimit": "2999m"}, False),
+        ({"coreRequest": "250m"}, True),  # no limit at all
+    ],
+)
+@pytest.mark.parametrize("role", ["driver", "executor"])
+def test_a_cpu_limit_below_the_request_is_refused(role: str, pod: dict[str, Any], allowed: bool) -> None:
+    job = example("sparkjob-kubernetes-jar.yaml")
+    job["spec"]["kubernetes"][role] = pod
+    if allowed:
+        SparkJob.model_validate(job)
+        return
+    with pytest.raises(ValidationError) as refused:
+        SparkJob.model_validate(job)
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("spec", "kubernetes", role)
+    assert "coreLimit must not be below the pod's CPU request" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "millicores"),
+    [("250m", 250), ("0250m", 250), ("1", 1000), ("0.5", 500), ("0.1", 100), ("2.125", 2125), ("0.001", 1)],
+)
+def test_cpu_millicores(quantity: str, millicores: int) -> None:
+    assert cpu_millicores(quantity) == millicores

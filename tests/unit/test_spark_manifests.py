@@ -101,8 +101,8 @@ def test_properties_name_the_driver_its_service_and_the_executors() -> None:
     assert conf["spark.kubernetes.authenticate.driver.serviceAccountName"] == "kubricks-spark"
     assert (conf["spark.executor.instances"], conf["spark.executor.cores"], conf["spark.executor.memory"]) == (
         "2",
-        "2",
-        "4g",
+        "1",
+        "512m",
     )
     assert conf["spark.sql.shuffle.partitions"] == "64", "the user's sparkConf passes through"
     assert conf["spark.app.id"] == names.app_id
@@ -118,9 +118,11 @@ def test_service_selects_the_driver() -> None:
 @pytest.mark.parametrize(
     ("file", "changes", "memory"),
     [
-        ("sparkjob-kubernetes-jar.yaml", {}, "1408Mi"),  # 1g + 384m minimum overhead
-        ("sparkjob-kubernetes-wheel.yaml", {}, "2867Mi"),  # 2g + 40% for Python
-        ("sparkjob-kubernetes-wheel.yaml", {"spec.kubernetes.driver.memoryOverhead": "1g"}, "3072Mi"),
+        ("sparkjob-kubernetes-jar.yaml", {}, "896Mi"),  # 512m + 384m minimum overhead
+        ("sparkjob-kubernetes-jar.yaml", {"spec.kubernetes.driver.memory": "1g"}, "1408Mi"),  # 1g + 384m
+        ("sparkjob-kubernetes-wheel.yaml", {}, "896Mi"),  # 512m + 384m (more than 40% of 512m)
+        ("sparkjob-kubernetes-wheel.yaml", {"spec.kubernetes.driver.memory": "2g"}, "2867Mi"),  # 2g + 40% for Python
+        ("sparkjob-kubernetes-wheel.yaml", {"spec.kubernetes.driver.memoryOverhead": "1g"}, "1536Mi"),
         ("sparkjob-kubernetes-jar.yaml", {"spec.kubernetes.driver.memory": "8g"}, "9011Mi"),  # 8g + 10%
     ],
 )
@@ -130,6 +132,56 @@ def test_driver_memory_includes_the_overhead_as_spark_computes_it(
     resources = rendered(file, changes)["Pod"]["spec"]["containers"][0]["resources"]
     assert resources["requests"]["memory"] == memory
     assert resources["limits"]["memory"] == memory
+
+
+@pytest.mark.parametrize(
+    ("driver", "requests", "limits"),
+    [
+        ({}, {"cpu": "1"}, {}),  # Spark's default: the cores, no limit
+        ({"cores": 3}, {"cpu": "3"}, {}),
+        ({"coreRequest": "250m"}, {"cpu": "250m"}, {}),
+        ({"cores": 2, "coreRequest": "0.5"}, {"cpu": "0.5"}, {}),
+        ({"coreLimit": "2"}, {"cpu": "1"}, {"cpu": "2"}),
+        ({"cores": 2, "coreRequest": "500m", "coreLimit": "1500m"}, {"cpu": "500m"}, {"cpu": "1500m"}),
+    ],
+)
+def test_driver_cpu_request_and_limit(driver: dict[str, Any], requests: dict[str, str], limits: dict[str, str]) -> None:
+    pod = rendered("sparkjob-kubernetes-jar.yaml", {"spec.kubernetes.driver": driver})["Pod"]
+    resources = pod["spec"]["containers"][0]["resources"]
+    assert resources == {
+        "requests": {**requests, "memory": "1408Mi"},
+        "limits": {**limits, "memory": "1408Mi"},
+    }
+
+
+@pytest.mark.parametrize("role", ["driver", "executor"])
+@pytest.mark.parametrize(
+    ("pod", "expected"),
+    [
+        ({}, {"cores": "1", "request": None, "limit": None}),
+        ({"cores": 2}, {"cores": "2", "request": None, "limit": None}),  # spark-submit writes neither by default
+        ({"cores": 2, "coreRequest": "250m"}, {"cores": "2", "request": "250m", "limit": None}),
+        ({"coreLimit": "1.5"}, {"cores": "1", "request": None, "limit": "1.5"}),
+        ({"cores": 4, "coreRequest": "0.5", "coreLimit": "4"}, {"cores": "4", "request": "0.5", "limit": "4"}),
+    ],
+)
+def test_cpu_request_and_limit_go_to_sparks_properties(
+    role: str, pod: dict[str, Any], expected: dict[str, str | None]
+) -> None:
+    """The cores stay the task slots; the driver reads the executors' request and limit when it creates them."""
+    conf = properties("sparkjob-kubernetes-jar.yaml", {"spec.kubernetes": {"driver": {}, "executor": {}, role: pod}})
+    assert conf[f"spark.{role}.cores"] == expected["cores"]
+    assert conf.get(f"spark.kubernetes.{role}.request.cores") == expected["request"]
+    assert conf.get(f"spark.kubernetes.{role}.limit.cores") == expected["limit"]
+    other = "executor" if role == "driver" else "driver"
+    assert f"spark.kubernetes.{other}.request.cores" not in conf
+    assert f"spark.kubernetes.{other}.limit.cores" not in conf
+
+
+def test_cpu_limit_comes_first_as_in_sparks_driver_pod() -> None:
+    changes = {"spec.kubernetes.driver": {"gpus": 1, "coreLimit": "2"}}
+    limits = rendered("sparkjob-kubernetes-gpu.yaml", changes)["Pod"]["spec"]["containers"][0]["resources"]["limits"]
+    assert list(limits.items()) == [("cpu", "2"), ("memory", "1433Mi"), ("nvidia.com/gpu", "1")]
 
 
 def test_wheel_app_runs_through_the_launcher() -> None:

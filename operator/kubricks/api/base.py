@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
@@ -164,6 +165,34 @@ MemorySize = Annotated[
     AfterValidator(_normalise_memory),
 ]
 """A memory size, normalised to Spark's notation: ``2Gi`` and ``2048m`` both become ``2g``."""
+
+# CPU quantities as Kubernetes writes them for a pod's request or limit, never zero: millicores (250m) or a
+# decimal number of cores (0.5, 2) to at most three places, as Kubernetes takes no finer CPU than 1m.
+_MILLICORES = r"0*[1-9][0-9]*m"
+_CORES = r"0*[1-9][0-9]*(\.[0-9]{1,3})?|0+\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9])"
+CPU_PATTERN = f"^({_MILLICORES}|{_CORES})$"
+
+
+def cpu_millicores(quantity: str) -> int:
+    """The millicores a CPU quantity means: ``250m`` and ``0.25`` are both 250."""
+    if quantity.endswith("m"):
+        return int(quantity[:-1])
+    return int(Decimal(quantity) * 1000)
+
+
+def cel_is_cpu(field: str) -> str:
+    """CEL: ``self.<field>`` is a CPU quantity (the schema's pattern reports it if not, but CEL rules run anyway)."""
+    return f"self.{field}.matches(r'{CPU_PATTERN}')"
+
+
+def cel_millicores(field: str) -> str:
+    """CEL for :func:`cpu_millicores` of ``self.<field>`` as a double; Kubernetes before 1.29 has no quantity()."""
+    value = f"self.{field}"
+    return f"({value}.endsWith('m') ? double({value}.find('^[0-9]+')) : double({value}) * 1000.0)"
+
+
+CpuQuantity = Annotated[str, Field(pattern=CPU_PATTERN, max_length=32)]
+"""A CPU quantity greater than zero: millicores (``250m``) or cores (``0.5``, ``2``), at most 1m precise."""
 
 
 # --- Status -----------------------------------------------------------------------------------------

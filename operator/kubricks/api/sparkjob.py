@@ -9,12 +9,16 @@ from kubricks.api.base import (
     AGE_COLUMN,
     PHASE_COLUMN,
     ApiModel,
+    CpuQuantity,
     MemorySize,
     Resource,
     ResourceName,
     Rule,
     Status,
     StringMap,
+    cel_is_cpu,
+    cel_millicores,
+    cpu_millicores,
     exactly_one_of,
 )
 from kubricks.api.databricks import (
@@ -100,8 +104,29 @@ class Toleration(ApiModel):
 class PodSpec(ApiModel):
     """Resources and placement of a Spark pod."""
 
+    rules: ClassVar = (
+        Rule(
+            # Malformed quantities pass here: the pattern refuses them with the clearer message. Both sides are whole
+            # millicores; the 0.5 absorbs the rounding of double arithmetic (0.1 * 1000.0 > 100.0).
+            cel=f"!has(self.coreLimit) || !{cel_is_cpu('coreLimit')}"
+            f" || (has(self.coreRequest) && !{cel_is_cpu('coreRequest')})"
+            f" || {cel_millicores('coreLimit')} + 0.5 >= (has(self.coreRequest) ? {cel_millicores('coreRequest')}"
+            " : double(has(self.cores) ? self.cores : 1) * 1000.0)",
+            message="spec.kubernetes.driver.coreLimit / executor.coreLimit must not be below the pod's CPU request "
+            "(coreRequest, else cores): Kubernetes refuses a pod whose limit is below its request",
+            check=lambda pod: (
+                pod.core_limit is None
+                or cpu_millicores(pod.core_limit) >= cpu_millicores(pod.core_request or str(pod.cores))
+            ),
+        ),
+    )
+
     cores: Annotated[int, Field(ge=1, le=512)] = 1
-    """CPU cores."""
+    """CPU cores: the tasks that run at once (spark.driver.cores, spark.executor.cores); the CPU request by default."""
+    core_request: CpuQuantity | None = None
+    """The pod's CPU request as a quantity (250m, 0.5, 2), less or more than cores; default: cores."""
+    core_limit: CpuQuantity | None = None
+    """The pod's CPU limit as a quantity (500m, 1), not below the CPU request; default: none."""
     memory: MemorySize = "1g"
     """Heap memory, in Spark's notation (512m, 2g) or as a quantity (2Gi)."""
     memory_overhead: MemorySize | None = None

@@ -82,6 +82,11 @@ def overhead_mib(spec: PodSpec, memory_mib: int, non_jvm: bool) -> int:
     return max(int(factor * memory_mib), MIN_OVERHEAD_MIB)
 
 
+def cpu_request(spec: PodSpec) -> str:
+    """The pod's CPU request, as Spark's feature steps set it: spark.kubernetes.<role>.request.cores, else the cores."""
+    return spec.core_request or str(spec.cores)
+
+
 def is_python(job: SparkJob) -> bool:
     app = job.spec.app
     return app.wheel is not None or (app.main_application_file or "").endswith(".py")
@@ -160,6 +165,11 @@ def spark_properties(job: SparkJob, attempt: Attempt, image: str, image_pull_sec
     if secrets:
         properties["spark.kubernetes.container.image.pullSecrets"] = ",".join(secrets)
     for role, spec in (("driver", driver), ("executor", executor)):
+        # spark.{role}.cores stay the task slots; these two size the pod (the driver creates the executors).
+        if spec.core_request:
+            properties[f"spark.kubernetes.{role}.request.cores"] = spec.core_request
+        if spec.core_limit:
+            properties[f"spark.kubernetes.{role}.limit.cores"] = spec.core_limit
         if spec.memory_overhead:
             properties[f"spark.{role}.memoryOverhead"] = spec.memory_overhead
         properties.update(_gpu_conf(role, spec))
@@ -267,7 +277,9 @@ def driver_pod(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: s
     main_class, resource, arguments = main_resource(job)
     memory_mib = memory_bytes(driver.memory) // 2**20
     total_mib = memory_mib + overhead_mib(driver, memory_mib, is_python(job))
-    limits: dict[str, str] = {"memory": f"{total_mib}Mi"}
+    # As BasicDriverFeatureStep: a CPU limit only when one is set; the memory limit is the request.
+    limits: dict[str, str] = {"cpu": driver.core_limit} if driver.core_limit else {}
+    limits["memory"] = f"{total_mib}Mi"
     if driver.gpus:
         limits[GPU_RESOURCE] = str(driver.gpus)
     env = [
@@ -324,7 +336,7 @@ def driver_pod(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: s
                         ],
                         "env": env,
                         "resources": {
-                            "requests": {"cpu": str(driver.cores), "memory": f"{total_mib}Mi"},
+                            "requests": {"cpu": cpu_request(driver), "memory": f"{total_mib}Mi"},
                             "limits": limits,
                         },
                         "volumeMounts": [
