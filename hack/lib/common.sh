@@ -62,12 +62,12 @@ start_process() {
   echo $! >"$RUN_DIR/$name.pid"
 }
 
-stop_process() {  # stop_process NAME: TERM, then KILL after 10 seconds
+stop_process() {  # stop_process NAME [SECONDS]: TERM, then KILL after SECONDS (10)
   local pidfile="$RUN_DIR/$1.pid" pid
   if process_running "$1"; then
     pid=$(cat "$pidfile")
     kill "$pid" 2>/dev/null || true
-    wait_for 10 "$1 to stop" bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+    wait_for "${2:-10}" "$1 to stop" bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
     log "stopped $1"
   fi
   rm -f "$pidfile"

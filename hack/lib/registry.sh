@@ -1,5 +1,6 @@
-# The private registry: Debian's docker-registry (the distribution registry) on loopback, htpasswd
-# basic auth with bcrypt, credentials generated once per platform.
+# The private registry: Debian's docker-registry (the distribution registry), htpasswd basic auth with
+# bcrypt, credentials generated once per platform. Clients on the host use it at 127.0.0.1; the kind node
+# reaches the same process through its network's gateway (see kind.sh), so it listens on every address.
 # shellcheck shell=bash
 
 REGISTRY_PORT=${KUBRICKS_TESTENV_REGISTRY_PORT:-5005}
@@ -20,7 +21,6 @@ registry_up() {
     htpasswd -Bbc "$REGISTRY_DIR/htpasswd" "$REGISTRY_USER" "$(registry_password)" 2>/dev/null
   fi
   if ! process_running registry; then
-    ensure_port_free registry "$REGISTRY_PORT"
     cat >"$REGISTRY_DIR/config.yml" <<YAML
 version: 0.1
 log: {level: warn}
@@ -28,7 +28,7 @@ storage:
   filesystem: {rootdirectory: $REGISTRY_DIR/data}
   delete: {enabled: true}
 http:
-  addr: $REGISTRY_ADDRESS
+  addr: 0.0.0.0:$REGISTRY_PORT
   secret: $(openssl rand -hex 16)
 auth:
   htpasswd: {realm: kubricks-testenv, path: $REGISTRY_DIR/htpasswd}

@@ -45,13 +45,16 @@ kubernetes_staging_replaces() {
     while read -r module; do echo "replace $module => $module v0.$minor"; done
 }
 
+# The Kubernetes binaries of the kind node image (kubelet, kubeadm, the control-plane components) and
+# kubectl for the host.
 build_kubernetes() {
   local version_pkg=k8s.io/component-base/version major=1 minor
   minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
   local ldflags="-s -w -X $version_pkg.gitVersion=$KUBERNETES_VERSION -X $version_pkg.gitMajor=$major -X $version_pkg.gitMinor=$minor -X $version_pkg.gitTreeState=clean"
   ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitMajor=$major -X k8s.io/client-go/pkg/version.gitMinor=$minor"
   go_build_cached kubernetes "$KUBERNETES_VERSION" "$ldflags" "$(kubernetes_staging_replaces)" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kubectl
 }
 
 build_etcd() {
@@ -59,6 +62,18 @@ build_etcd() {
   local dir
   dir=$(tool_dir etcd "$ETCD_VERSION")
   [ -x "$dir/etcd" ] || mv "$dir/server" "$dir/etcd"  # the main package is the module root "server/"
+}
+
+build_kind() {
+  go_build_cached kind "$KIND_VERSION" "-s -w" "" sigs.k8s.io/kind
+}
+
+build_coredns() {
+  go_build_cached coredns "$COREDNS_VERSION" "-s -w" "" github.com/coredns/coredns
+}
+
+build_local_path_provisioner() {
+  go_build_cached local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" "-s -w" "" github.com/rancher/local-path-provisioner
 }
 
 build_kwok() {
@@ -70,16 +85,19 @@ build_helm() {
 }
 
 build_tools() {
-  build_etcd
-  build_kwok
+  build_kind
   build_helm
+  build_kwok
   build_kubernetes
+  build_etcd
+  build_coredns
+  build_local_path_provisioner
 }
 
 # The directories to put first on PATH, one per tool.
 tools_path() {
   local dirs=""
-  for tool in "kubernetes $KUBERNETES_VERSION" "etcd $ETCD_VERSION" "kwok $KWOK_VERSION" "helm $HELM_VERSION"; do
+  for tool in "kind $KIND_VERSION" "kubernetes $KUBERNETES_VERSION" "kwok $KWOK_VERSION" "helm $HELM_VERSION"; do
     # shellcheck disable=SC2086
     dirs+="$(tool_dir $tool):"
   done

@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 from tests.support import PLATFORM_VARIABLES
@@ -31,13 +32,22 @@ def test_env_exports_everything_the_tests_use(platform: dict[str, str]) -> None:
     assert f"export KUBRICKS_TEST_REGISTRY_PASSWORD='{platform['KUBRICKS_TEST_REGISTRY_PASSWORD']}'" in result.stdout
 
 
-def test_second_up_keeps_the_running_processes(platform: dict[str, str]) -> None:
+def kind_node_container(docker_api: docker.APIClient) -> str:
+    (node,) = docker_api.containers(filters={"label": "io.x-k8s.kind.cluster=kubricks"})
+    return str(node["Id"])
+
+
+def test_second_up_keeps_the_running_processes_and_the_cluster(
+    platform: dict[str, str], docker_api: docker.APIClient
+) -> None:
     run_dir = state_dir() / "run"
     before = {pid.name: pid.read_text() for pid in run_dir.glob("*.pid")}
-    assert {"kube-apiserver.pid", "etcd.pid", "kwok.pid"} <= before.keys()
+    assert {"dockerd.pid", "registry.pid", "kwok.pid"} <= before.keys()
+    node = kind_node_container(docker_api)
     result = run_testenv("up")
     assert result.returncode == 0, result.stderr
     assert {pid.name: pid.read_text() for pid in run_dir.glob("*.pid")} == before
+    assert kind_node_container(docker_api) == node
 
 
 def test_status_reports_every_part_up(platform: dict[str, str]) -> None:
@@ -48,10 +58,7 @@ def test_status_reports_every_part_up(platform: dict[str, str]) -> None:
         "registry": "up",
         "base-image": "up",
         "gpu-base": "up",
-        "etcd": "up",
-        "apiserver": "up",
-        "controllers": "up",
-        "scheduler": "up",
+        "kind": "up",
         "kwok": "up",
         "helm": "built",
     }
