@@ -117,7 +117,14 @@ RUNNING = {"phase": "Running", "attempt": 1, "startTime": at(100)}
             [driver("Failed", reason="Error", exit_code=3, message="ValueError: bad date")],
             "Failed",
             "DriverFailed",
-            "the driver exited with code 3 (Error): ValueError: bad date",
+            "the driver exited with code 3 (Error):\nValueError: bad date",
+        ),
+        (
+            RUNNING,
+            [driver("Failed", reason="Error", exit_code=1, message="\n".join(f"line {n}" for n in range(1, 81)))],
+            "Failed",
+            "DriverFailed",
+            "the driver exited with code 1 (Error):\n" + "\n".join(f"line {n}" for n in range(61, 81)),
         ),
         (RUNNING, [], "Failed", "DriverDeleted", "disappeared"),
         (
@@ -137,6 +144,7 @@ RUNNING = {"phase": "Running", "attempt": 1, "startTime": at(100)}
         "succeeded",
         "oom",
         "exit-code",
+        "log-tail",
         "driver-deleted",
         "start-timeout",
     ],

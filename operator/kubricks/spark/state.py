@@ -30,6 +30,8 @@ from kubricks.spark.manifests import Attempt, attempt_resources, copied_pull_sec
 
 TARGET = "kubernetes"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
+LOG_TAIL_LINES = 20
+"""How many of a failed driver's last log lines (its termination message) the job's status.message shows."""
 DRIVER_GRACE_SECONDS = 30.0
 """How long a just-created driver pod may be missing from the watch before it counts as gone."""
 
@@ -207,9 +209,13 @@ def _driver_failure(driver: PodView) -> tuple[str, str]:
             "raise spec.kubernetes.driver.memory or memoryOverhead"
         )
     if driver.exit_code is not None:
-        detail = f": {driver.message}" if driver.message else ""
+        detail = f":\n{log_tail(driver.message)}" if driver.message else ""
         return "DriverFailed", f"the driver exited with code {driver.exit_code} ({driver.reason or 'Error'}){detail}"
     return "DriverFailed", f"the driver pod failed: {driver.reason or driver.phase} {driver.message}".strip()
+
+
+def log_tail(text: str) -> str:
+    return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
 
 
 def attempt_ended(obs: Observation, reason: str, message: str) -> Decision:
