@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 
 from kubricks.api.base import memory_bytes
+from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.sparkjob import ExecutorSpec, PodSpec, SparkJob
 from kubricks.images.render import GPU_DISCOVERY_SCRIPT, WHEEL_LAUNCHER
-from kubricks.k8s.client import GROUP, VERSION
 
 SPARK_CONF_DIR = "/opt/spark/conf"
 PROPERTIES_FILE = "spark.properties"
@@ -339,6 +339,8 @@ def driver_pod(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: s
                             "requests": {"cpu": cpu_request(driver), "memory": f"{total_mib}Mi"},
                             "limits": limits,
                         },
+                        # A failed driver's last log lines become its termination message, and so the job's.
+                        "terminationMessagePolicy": "FallbackToLogsOnError",
                         "volumeMounts": [
                             {"name": "spark-conf-volume-driver", "mountPath": SPARK_CONF_DIR},
                             {"name": "spark-local-dir-1", "mountPath": LOCAL_DIR},
