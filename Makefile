@@ -50,6 +50,7 @@ lint: venv
 	$(VENV)/bin/ruff check operator tests
 	$(VENV)/bin/ruff format --check operator tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q tests/unit/test_architecture.py
 
 demo: deps venv platform
 	$(WITH_PLATFORM) hack/demo

@@ -9,10 +9,10 @@ import kopf
 
 from kubricks import handlers as _handlers  # noqa: F401 - registers the handlers
 from kubricks import metrics
+from kubricks.api.crd import GROUP
 from kubricks.handlers import databricks as _databricks  # noqa: F401
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
 from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
-from kubricks.k8s.client import GROUP
 
 FINALIZER = f"{GROUP}/finalizer"
 

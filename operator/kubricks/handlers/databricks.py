@@ -6,6 +6,7 @@ from typing import Any
 import kopf
 
 from kubricks import metrics
+from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace, ImageChoice, RegistryAuth
 from kubricks.api.sparkjob import SparkJob
 from kubricks.databricks.client import DatabricksClient, OAuthClient
@@ -17,7 +18,7 @@ from kubricks.handlers import generation_of, status_of
 from kubricks.handlers.sparkjob import PLURAL, carry_out, first_entry, resolve_image, wait_for_status
 from kubricks.images.registry import credentials_from_docker_config, parse_image
 from kubricks.jobs import READY, Decision, utc_now
-from kubricks.k8s.client import GROUP, VERSION, MissingObject, patch_status, read_secret
+from kubricks.k8s.client import MissingObject, patch_status, read_secret
 from kubricks.k8s.conditions import now, with_condition
 
 WORKSPACES = "databricksworkspaces"

@@ -12,6 +12,7 @@ from typing import Any
 import kopf
 
 from kubricks import metrics
+from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.sparkimage import SparkImage
 from kubricks.handlers import generation_of, status_of
 from kubricks.images import lifecycle
@@ -19,7 +20,7 @@ from kubricks.images.backend import DockerBackend
 from kubricks.images.builder import BuildOutcome, build_spark_image, resolve_inputs
 from kubricks.images.registry import RegistryClient, credentials_from_docker_config
 from kubricks.images.render import proxy_build_args
-from kubricks.k8s.client import GROUP, VERSION, patch_status, read_config_map, read_secret
+from kubricks.k8s.client import patch_status, read_config_map, read_secret
 
 PLURAL = "sparkimages"
 PROGRESS_INTERVAL_SECONDS = 5.0

@@ -15,11 +15,12 @@ from typing import Any
 import kopf
 
 from kubricks import metrics
+from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.databricks import ImageChoice
 from kubricks.api.sparkjob import SparkJob
 from kubricks.handlers import generation_of, status_of
 from kubricks.jobs import Decision, ImageState, utc_now
-from kubricks.k8s.client import GROUP, VERSION, apply, delete_custom_object, delete_labelled, patch_status, read_secret
+from kubricks.k8s.client import apply, delete_custom_object, delete_labelled, patch_status, read_secret
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
 from kubricks.spark.state import Observation, PodView, decide, pod_view
 

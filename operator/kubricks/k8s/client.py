@@ -8,8 +8,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 
-GROUP = "kubricks.dev"
-VERSION = "v1alpha1"
+from kubricks.api.crd import GROUP, VERSION
 
 
 class MissingObject(Exception):
