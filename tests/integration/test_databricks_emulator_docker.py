@@ -2,22 +2,10 @@
 
 import asyncio
 import os
-import uuid
 from typing import Any
-
-import pytest
 
 from kubricks.databricks.client import DatabricksClient
 from tests.databricks_support import TOKEN, EmulatorProcess, emulator
-from tests.image_support import build, spark_image_spec
-
-
-@pytest.fixture(scope="module")
-def image(platform: dict[str, str]) -> str:
-    """The wordcount app built as a Databricks-compatible image (the layer cache makes this quick)."""
-    outcome = build(platform, spark_image_spec(platform, f"tests/dbx-{uuid.uuid4().hex[:8]}"))
-    built = outcome.images[0]
-    return f"{built.ref.rsplit(':', 1)[0]}@{built.digest}"
 
 
 def submit_and_wait(
@@ -56,11 +44,16 @@ def submit_and_wait(
     return asyncio.run(run())
 
 
-def test_the_entry_point_runs_in_the_image_and_its_exit_code_decides(platform: dict[str, str], image: str) -> None:
+def test_the_entry_point_runs_in_the_image_and_its_exit_code_decides(
+    platform: dict[str, str], wordcount_image: str
+) -> None:
+    image = wordcount_image
     with emulator("--docker", env={**os.environ, "DOCKER_HOST": platform["DOCKER_HOST"]}) as fake:
         fake.faults(pending=0.1)
-        succeeded, _ = submit_and_wait(fake, image, "wordcount", ["to be or not to be"])
+        succeeded, output = submit_and_wait(fake, image, "wordcount", ["to be or not to be"])
         assert succeeded["state"]["result_state"] == "SUCCESS", succeeded
+        assert 'WORDCOUNT {"be": 2, "not": 1, "or": 1, "to": 2}' in output["logs"].splitlines()
+        assert output["logs_truncated"] is False
         failed, output = submit_and_wait(fake, image, "no-such-entry-point", [])
     assert failed["state"]["result_state"] == "FAILED"
     assert "has no entry point 'no-such-entry-point'" in output["error"]

@@ -26,6 +26,8 @@ from aiohttp import web
 
 RUN_STATES = ("PENDING", "RUNNING", "TERMINATING", "TERMINATED")
 CLUSTER_EDITABLE = ("RUNNING", "TERMINATED")
+LOGS_LIMIT_BYTES = 5 * 2**20
+"""runs/get-output returns at most the last 5 MB of a task's logs, as Databricks does."""
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Run:
     cancelled_at: float | None = None
     outcome: tuple[str, str] | None = None
     """(result_state, error) once known, from the Docker execution or the fault switch."""
+    logs: str = ""
+    """What the task wrote to stdout and stderr (Docker executions only)."""
 
 
 @dataclass
@@ -291,6 +295,9 @@ class Emulator:
         if result == "FAILED":
             output["error"] = message
             output["error_trace"] = f"Traceback (most recent call last):\n  ...\n{message}"
+        if run.logs:
+            output["logs"] = run.logs[-LOGS_LIMIT_BYTES:]
+            output["logs_truncated"] = len(run.logs) > LOGS_LIMIT_BYTES
         return web.json_response(output)
 
     async def cancel(self, request: web.Request) -> web.Response:
@@ -331,6 +338,7 @@ class Emulator:
         except Exception as failure:
             run.outcome = ("FAILED", f"Could not start the container: {failure}")
             return
+        run.logs = logs
         run.outcome = ("SUCCESS", "") if code == 0 else ("FAILED", f"exit code {code}: {logs.strip()[-2000:]}")
 
     # --- clusters ------------------------------------------------------------------------------------
