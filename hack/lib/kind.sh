@@ -106,6 +106,7 @@ build_local_node_image() {
     for binary in kubelet kubeadm kubectl; do docker cp "$k8s/$binary" "$container:/usr/bin/$binary"; done
     docker cp "$work/version" "$container:/kind/version"
     docker cp "$work/default-storage.yaml" "$container:/kind/manifests/default-storage.yaml"
+    docker cp "$HACK_DIR/kind/default-cni.yaml" "$container:/kind/manifests/default-cni.yaml"
     docker cp "$work/images.tar" "$container:/kind/images.tar"
     docker exec "$container" bash -c '
       set -e
@@ -121,6 +122,13 @@ build_local_node_image() {
     docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' "$container" "$image"
   ) >"$logfile" 2>&1 || { rm -rf "$work"; die "building the kind node image failed" "see the log: $logfile" "$logfile"; }
   rm -rf "$work"
+  remove_stale_node_images "$image"
+}
+
+# Node images of other inputs, and the bases they were made from, only take disk space.
+remove_stale_node_images() {
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^$NODE_IMAGE_REPOSITORY(-base)?:" | grep -vxF "$1" |
+    xargs -r docker rmi >/dev/null 2>&1 || true
 }
 
 # Prints the node image to use, pulling or building it first.
@@ -144,17 +152,11 @@ node_image_up() {
   echo "$image"
 }
 
-is_local_node_image() { [[ $1 == "$NODE_IMAGE_REPOSITORY:"* ]]; }
-
 # The kind configuration: the registry wired into containerd as kind's local-registry guide does it.
 write_kind_config() {
-  local node_image=$1
   cat <<YAML
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
-networking:
-  # kindnetd cannot be built here: the locally built node image carries a bridge CNI (one node only).
-  disableDefaultCNI: $(is_local_node_image "$node_image" && echo true || echo false)
 containerdConfigPatches:
 - |-
   [plugins."io.containerd.grpc.v1.cri".registry]
@@ -171,17 +173,13 @@ nodes:
 YAML
 }
 
-# Pods pull "$REGISTRY_ADDRESS/..." with their imagePullSecret; inside the node that address is
-# loopback, so containerd is told to reach the same registry through the network's gateway.
+# Pods pull "$REGISTRY_ADDRESS/..." with their imagePullSecret; inside the node that address is the node's
+# own loopback, so containerd is told that this registry's server is the host, through the network's gateway.
+# (containerd 1.6 refuses a hosts.toml without a host table, hence the same address twice.)
 write_registry_hosts() {
-  local dir="$KIND_DIR/certs.d/$REGISTRY_ADDRESS"
+  local dir="$KIND_DIR/certs.d/$REGISTRY_ADDRESS" url="http://$KIND_NETWORK_GATEWAY:$REGISTRY_PORT"
   mkdir -p "$dir"
-  cat >"$dir/hosts.toml" <<TOML
-server = "http://$REGISTRY_ADDRESS"
-
-[host."http://$KIND_NETWORK_GATEWAY:$REGISTRY_PORT"]
-  capabilities = ["pull", "resolve"]
-TOML
+  printf 'server = "%s"\n\n[host."%s"]\n  capabilities = ["pull", "resolve"]\n' "$url" "$url" >"$dir/hosts.toml"
 }
 
 publish_local_registry_hosting() {
@@ -215,7 +213,7 @@ kind_cluster_up() {
   if ! cluster_exists; then
     local node_image started=$SECONDS logfile="$LOG_DIR/kind-create.log"
     node_image=$(node_image_up)
-    write_kind_config "$node_image" >"$KIND_DIR/cluster.yaml"
+    write_kind_config >"$KIND_DIR/cluster.yaml"
     log "creating the kind cluster $KIND_CLUSTER from $node_image"
     kind_ create cluster --name "$KIND_CLUSTER" --image "$node_image" \
       --config "$KIND_DIR/cluster.yaml" --kubeconfig "$ADMIN_KUBECONFIG" --wait 120s >"$logfile" 2>&1 ||
