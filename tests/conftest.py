@@ -1,11 +1,15 @@
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
 from kubernetes import client, config
 
-from tests.support import platform_env
+from tests.image_support import pinned_ref
+from tests.support import platform_env, registry_pull_secret
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +39,45 @@ def namespace(core_v1: client.CoreV1Api) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def docker_api(platform: dict[str, str]) -> docker.APIClient:
     return docker.APIClient(base_url=platform["DOCKER_HOST"])
+
+
+@pytest.fixture
+def pull_secret(core_v1: client.CoreV1Api, namespace: str, platform: dict[str, str]) -> str:
+    """The name of a Secret in the test's namespace that pulls from the test registry."""
+    return str(core_v1.create_namespaced_secret(namespace, registry_pull_secret(platform)).metadata.name)
+
+
+@pytest.fixture(scope="session")
+def wordcount_image(platform: dict[str, str]) -> str:
+    """The wordcount SparkImage's cpu variant in the test registry, by digest."""
+    return pinned_ref(platform, "tests/wordcount-jobs")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def operator_image(platform: dict[str, str]) -> str:
+    """The operator's image, built from images/operator/Dockerfile on the local base, trusting the build CAs."""
+    tag = "kubricks.local/kubricks:test"
+    extra_ca = ROOT / "images" / "operator" / "extra-ca" / "test-platform.pem"
+    shutil.copy(platform["KUBRICKS_TEST_CA_BUNDLE"], extra_ca)
+    try:
+        base = f"BASE={platform['KUBRICKS_TEST_BASE_IMAGE']}"
+        command = ["docker", "build", "-q", "-f", "images/operator/Dockerfile", "--build-arg", base, "-t", tag, "."]
+        built = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=900)
+    finally:
+        extra_ca.unlink()
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    return tag
+
+
+@pytest.fixture(scope="session")
+def operator_image_in_cluster(operator_image: str) -> str:
+    """The operator's image loaded into the kind node, for pods that run it without a registry."""
+    loaded = subprocess.run(
+        ["kind", "load", "docker-image", operator_image, "--name", "kubricks"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    return operator_image

@@ -54,3 +54,9 @@ def build(
         )
 
     return asyncio.run(run())
+
+
+def pinned_ref(platform: dict[str, str], repository: str) -> str:
+    """The wordcount image built (or found in the registry) and named by its digest, as jobs run it."""
+    image = build(platform, spark_image_spec(platform, repository)).images[0]
+    return f"{image.ref.rsplit(':', 1)[0]}@{image.digest}"

@@ -1,11 +1,15 @@
 """Helpers shared by the test suites."""
 
+import base64
+import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from kubernetes import client
 
 T = TypeVar("T")
 
@@ -48,3 +52,15 @@ def wait_until(probe: Callable[[], T | None], *, timeout: float, what: str, inte
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what} (last probe: {result!r})")
         time.sleep(interval)
+
+
+def registry_pull_secret(platform: dict[str, str], name: str = "regcred") -> client.V1Secret:
+    """A kubernetes.io/dockerconfigjson Secret of the test registry's credentials."""
+    user, password = platform["KUBRICKS_TEST_REGISTRY_USER"], platform["KUBRICKS_TEST_REGISTRY_PASSWORD"]
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    config = {"auths": {platform["KUBRICKS_TEST_REGISTRY"]: {"username": user, "password": password, "auth": auth}}}
+    return client.V1Secret(
+        metadata=client.V1ObjectMeta(name=name),
+        type="kubernetes.io/dockerconfigjson",
+        string_data={".dockerconfigjson": json.dumps(config)},
+    )

@@ -9,7 +9,7 @@ import yaml
 from kubernetes import client
 
 from tests.e2e.conftest import OperatorProcess, kubectl
-from tests.e2e.test_sparkjob_kubernetes import driver_pods, end_pod, spark_job, wait_phase
+from tests.e2e.test_sparkjob_kubernetes import spark_job, wait_phase
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "kubricks"
 
@@ -58,8 +58,9 @@ def chart_kubeconfig(
 
 
 def test_the_operator_needs_no_more_than_the_charts_rbac(
-    core_v1: client.CoreV1Api,
     namespace: str,
+    pull_secret: str,
+    wordcount_image: str,
     operator_process: OperatorProcess,
     chart_kubeconfig: str,
     operator_log: object,
@@ -67,10 +68,7 @@ def test_the_operator_needs_no_more_than_the_charts_rbac(
     operator_process.stop()
     try:
         operator_process.start(f"--namespace={namespace}", kubeconfig=chart_kubeconfig)
-        kubectl("apply", "-n", namespace, "-f", "-", stdin=spark_job("least-privilege"))
-        wait_phase(namespace, "least-privilege", "Running")
-        (driver,) = driver_pods(core_v1, namespace, "least-privilege")
-        end_pod(core_v1, namespace, driver.metadata.name, 0)
+        kubectl("apply", "-n", namespace, "-f", "-", stdin=spark_job("least-privilege", wordcount_image))
         assert wait_phase(namespace, "least-privilege", "Succeeded")["attempt"] == 1
     finally:
         operator_process.stop()

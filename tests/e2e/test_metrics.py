@@ -1,10 +1,9 @@
 """The operator's /metrics move with what it does."""
 
-from kubernetes import client
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import OperatorProcess, kubectl
-from tests.e2e.test_sparkjob_kubernetes import driver_pods, end_pod, spark_job, wait_phase
+from tests.e2e.test_sparkjob_kubernetes import spark_job, wait_phase
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -16,15 +15,13 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 
 def test_counters_move_during_a_job(
-    core_v1: client.CoreV1Api, namespace: str, operator_process: OperatorProcess, operator_log: object
+    namespace: str, pull_secret: str, wordcount_image: str, operator_process: OperatorProcess, operator_log: object
 ) -> None:
     before = operator_process.metrics()
-    kubectl("apply", "-n", namespace, "-f", "-", stdin=spark_job("measured"))
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=spark_job("measured", wordcount_image))
     wait_phase(namespace, "measured", "Running")
     running = operator_process.metrics()
     assert sample(running, "kubricks_sparkjobs", phase="Running", target="kubernetes") >= 1
-    (driver,) = driver_pods(core_v1, namespace, "measured")
-    end_pod(core_v1, namespace, driver.metadata.name, 0)
     wait_phase(namespace, "measured", "Succeeded")
     after = operator_process.metrics()
     latency = "kubricks_sparkjob_submit_latency_seconds_count"

@@ -55,10 +55,12 @@ def test_values_are_validated_by_the_schema(platform: dict[str, str]) -> None:
     assert "/builder/dockerHost" in result.stderr
 
 
-def test_install_upgrade_uninstall(platform: dict[str, str], namespace: str) -> None:
+def test_install_upgrade_uninstall(platform: dict[str, str], namespace: str, operator_image_in_cluster: str) -> None:
     # The CRDs are already installed by the suite; a second owner would conflict, so this release leaves them.
     release = f"kubricks-{namespace}"
-    common = ["-n", namespace, "--set", "crds.install=false", "--set", f"watchNamespaces={{{namespace}}}"]
+    repository, tag = operator_image_in_cluster.rsplit(":", 1)
+    image = ["--set", f"image.repository={repository}", "--set", f"image.tag={tag}", "--set", "image.pullPolicy=Never"]
+    common = ["-n", namespace, "--set", "crds.install=false", "--set", f"watchNamespaces={{{namespace}}}", *image]
     installed = run("helm", "install", release, str(CHART), *common, "--wait", "--timeout", "120s")
     assert installed.returncode == 0, installed.stderr
     assert "kubricks 0.1.0 is installed" in installed.stdout

@@ -1,28 +1,6 @@
 """The operator image: builds from the local base, runs the CLI as a non-root user."""
 
-import shutil
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-EXTRA_CA = ROOT / "images" / "operator" / "extra-ca" / "test-platform.pem"
-
-
-@pytest.fixture(scope="module")
-def operator_image(platform: dict[str, str]) -> Iterator[str]:
-    tag = "kubricks-operator:test"
-    shutil.copy(platform["KUBRICKS_TEST_CA_BUNDLE"], EXTRA_CA)
-    try:
-        base = f"BASE={platform['KUBRICKS_TEST_BASE_IMAGE']}"
-        command = ["docker", "build", "-q", "-f", "images/operator/Dockerfile", "--build-arg", base, "-t", tag, "."]
-        built = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=900)
-    finally:
-        EXTRA_CA.unlink()
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    yield tag
 
 
 def docker_run(image: str, *args: str, entrypoint: str | None = None) -> subprocess.CompletedProcess[str]:

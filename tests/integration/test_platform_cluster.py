@@ -145,9 +145,7 @@ def test_a_claim_is_bound_by_the_default_storage_class(
         "echo kept > /data/file && cat /data/file",
         platform["KUBRICKS_TEST_BASE_IMAGE"],
         pull_secret=pull_secret,
-        volumes=[
-            client.V1Volume(name="data", persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(claim_name="data"))
-        ],
+        volumes=[client.V1Volume(name="data", persistent_volume_claim={"claimName": "data"})],
     )
     pod.spec.containers[0].volume_mounts = [client.V1VolumeMount(name="data", mount_path="/data")]
     core_v1.create_namespaced_pod(namespace, pod)

@@ -178,3 +178,133 @@ def test_driver_service_matches_spark_submits(submitted: dict[str, Any], rendere
     ]
     # spark-submit selects on every driver label; the application id and the role already pick the one pod.
     assert set(ours["spec"]["selector"]) == {"spark-app-selector", "spark-role"} <= set(theirs.spec.selector)
+
+
+# Executor pod fields that differ by design, because the driver they belong to differs.
+EXECUTOR_ENV_DIFFERENCES = {
+    "SPARK_APPLICATION_ID": "spark.app.id: random for spark-submit, derived from the SparkJob for kubricks",
+    "SPARK_DRIVER_URL": "names the driver Service, whose name prefix is random for spark-submit",
+    "SPARK_EXECUTOR_POD_NAME": "the executor pod name prefix, random against the attempt's",
+    "SPARK_USER": "spark-submit takes the submitting user's name; kubricks names the image's user",
+    "SPARK_DRIVER_POD_IP": "each application's own driver pod",
+    "SPARK_LOCAL_DIRS": "spark.local.dir: a random /var/data/spark-<uuid> for spark-submit, a fixed path for kubricks",
+}
+SMALL_PODS = {
+    "spark.kubernetes.driver.request.cores": "200m",
+    "spark.kubernetes.executor.request.cores": "200m",
+    # Kept, so that both applications' executors can be compared once they finished.
+    "spark.kubernetes.executor.deleteOnTermination": "false",
+}
+WORDS = "to be or not to be"
+
+
+def finished_pods(core_v1: client.CoreV1Api, namespace: str, app_id: str, role: str) -> list[client.V1Pod]:
+    selector = f"spark-app-selector={app_id},spark-role={role}"
+    return sorted(
+        core_v1.list_namespaced_pod(namespace, label_selector=selector).items,
+        key=lambda p: p.metadata.labels.get("spark-exec-id", ""),
+    )
+
+
+def wait_driver_succeeded(core_v1: client.CoreV1Api, namespace: str, selector: str) -> client.V1Pod:
+    def succeeded() -> client.V1Pod | None:
+        pods = core_v1.list_namespaced_pod(namespace, label_selector=f"{selector},spark-role=driver").items
+        if pods and pods[0].status.phase == "Failed":
+            raise AssertionError(core_v1.read_namespaced_pod_log(pods[0].metadata.name, namespace)[-3000:])
+        return pods[0] if pods and pods[0].status.phase == "Succeeded" else None
+
+    return wait_until(succeeded, timeout=300, what="the driver to succeed", interval=1)
+
+
+def executor_view(pod: client.V1Pod) -> dict[str, Any]:
+    """What an executor pod is made of, less what differs by design."""
+    container = pod.spec.containers[0]
+    env = {e.name: e.value for e in container.env if e.name not in EXECUTOR_ENV_DIFFERENCES}
+    return {
+        "image": container.image,
+        "args": container.args,
+        "ports": [(p.name, p.container_port) for p in container.ports or []],
+        "resources": (container.resources.requests, container.resources.limits),
+        "env": env,
+        "volumes": sorted(v.name for v in pod.spec.volumes if not v.name.startswith("kube-api-access")),
+        "labels": sorted(set(pod.metadata.labels) - {"kubricks.dev/sparkjob", "kubricks.dev/attempt"}),
+        "owner": [(o.kind, o.controller) for o in pod.metadata.owner_references],
+        "restartPolicy": pod.spec.restart_policy,
+        "pullSecrets": [s.name for s in pod.spec.image_pull_secrets or []],
+        "exit": pod.status.container_statuses[0].state.terminated.exit_code,
+    }
+
+
+def test_both_submissions_run_to_the_same_answer_with_the_same_executors(
+    platform: dict[str, str],
+    api_client: client.ApiClient,
+    core_v1: client.CoreV1Api,
+    namespace: str,
+    pull_secret: str,
+    wordcount_image: str,
+) -> None:
+    for manifest in driver_rbac(namespace):
+        apply(manifest)
+    conf = {
+        "spark.kubernetes.namespace": namespace,
+        "spark.kubernetes.container.image": wordcount_image,
+        "spark.kubernetes.container.image.pullSecrets": pull_secret,
+        "spark.kubernetes.authenticate.driver.serviceAccountName": "kubricks-spark",
+        "spark.kubernetes.resource.type": "python",
+        "spark.driver.cores": "1", "spark.driver.memory": "512m",
+        "spark.executor.instances": "2", "spark.executor.cores": "1", "spark.executor.memory": "512m",
+        **SMALL_PODS,
+    }  # fmt: skip
+    command = [
+        f"{spark_home()}/bin/spark-submit", "--master", f"k8s://{api_client.configuration.host}",
+        "--deploy-mode", "cluster", "--name", "wordcount",
+        *(argument for key, value in conf.items() for argument in ("--conf", f"{key}={value}")),
+        "local:///opt/kubricks/bin/run-entry-point.py", "wordcount", "wordcount", WORDS,
+    ]  # fmt: skip
+    env = {**os.environ, "SPARK_HOME": spark_home()}
+    submitted = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
+    their_driver = wait_driver_succeeded(core_v1, namespace, "spark-app-name=wordcount")
+
+    job = SparkJob.model_validate(
+        {
+            "apiVersion": "kubricks.dev/v1alpha1",
+            "kind": "SparkJob",
+            "metadata": {"name": "wordcount", "namespace": namespace},
+            "spec": {
+                "image": {"ref": wordcount_image, "pullSecret": pull_secret},
+                "app": {
+                    "wheel": {"packageName": "wordcount", "entryPoint": "wordcount"},
+                    "arguments": [WORDS],
+                    "sparkConf": {"spark.kubernetes.executor.deleteOnTermination": "false"},
+                },
+                "kubernetes": {
+                    "driver": {"cores": 1, "coreRequest": "200m", "memory": "512m"},
+                    "executor": {"instances": 2, "cores": 1, "coreRequest": "200m", "memory": "512m"},
+                },
+            },
+        }
+    )
+    attempt = Attempt("wordcount", namespace, str(uuid.uuid4()), 1)
+    for manifest in attempt_resources(job, attempt, wordcount_image, None):
+        # No SparkJob object exists here: owned by a missing uid, the garbage collector would delete them at once.
+        manifest["metadata"].pop("ownerReferences", None)
+        apply(manifest)
+    our_driver = wait_driver_succeeded(core_v1, namespace, "kubricks.dev/sparkjob=wordcount")
+
+    answer = 'WORDCOUNT {"be": 2, "not": 1, "or": 1, "to": 2}'
+    for driver in (their_driver, our_driver):
+        assert answer in core_v1.read_namespaced_pod_log(driver.metadata.name, namespace).splitlines()
+    theirs, ours = (
+        [
+            executor_view(p)
+            for p in finished_pods(core_v1, namespace, d.metadata.labels["spark-app-selector"], "executor")
+        ]
+        for d in (their_driver, our_driver)
+    )
+    assert len(theirs) == len(ours) == 2
+    for our, their in zip(ours, theirs, strict=True):
+        differing = {key: (our[key], their[key]) for key in our if our[key] != their[key] and key != "env"}
+        assert not differing
+        env = {name: (our["env"].get(name), their["env"].get(name)) for name in our["env"].keys() | their["env"]}
+        assert not {name: values for name, values in env.items() if values[0] != values[1]}
