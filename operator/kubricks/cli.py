@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +19,8 @@ from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.databricks.emulator import serve
 from kubricks.databricks.payloads import REDACTED, BasicAuth, redacted, secret_references, submit_run
+from kubricks.dev import cluster as dev_cluster
+from kubricks.dev.config import DevCluster
 from kubricks.images.backend import BuildError, DockerBackend
 from kubricks.images.builder import InputError, build_spark_image, resolve_inputs
 from kubricks.images.check import check_image
@@ -258,4 +261,58 @@ def image_check(ref: str, variant: str, databricks: bool) -> None:
     failed = [f for f in findings if f.required and not f.ok]
     click.echo(f"{len(findings) - len(failed)} passed, {len(failed)} failed")
     if failed:
+        sys.exit(1)
+
+
+@main.group()
+def dev() -> None:
+    """A local kind cluster with a registry and the operator, for trying kubricks on a laptop."""
+
+
+def dev_cluster_option(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option("--name", default=DevCluster.name, show_default=True, help="The kind cluster's name.")(command)
+
+
+@dev.command("up")
+@dev_cluster_option
+@click.option("--node-image", help="The kind node image (default: kind's own).")
+@click.option("--registry-image", default="registry:2", show_default=True, help="The registry container's image.")
+@click.option("--registry-port", default=DevCluster.registry_port, show_default=True, help="The registry's local port.")
+@click.option("--operator-image", help="A built operator image to load (default: build images/operator/Dockerfile).")
+@click.option("--base-image", help="The base of the operator image build (default: its Dockerfile's).")
+@click.option("--ca-bundle", type=click.Path(exists=True, path_type=Path), help="Extra CAs the image build trusts.")
+@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+              help="The kubricks checkout with the chart and the operator's Dockerfile.")  # fmt: skip
+@click.option("--databricks-emulator", "emulator", is_flag=True, help="Also run the Databricks REST emulator.")
+def dev_up(name: str, registry_port: int, **options: Any) -> None:
+    """Create (or complete) the cluster, the registry and the operator; print what to apply next."""
+    try:
+        dev_cluster.up(DevCluster(name, registry_port), dev_cluster.UpOptions(**options), click.echo)
+    except dev_cluster.DevError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@dev.command("down")
+@dev_cluster_option
+@click.option("--registry-port", default=DevCluster.registry_port, show_default=True)
+def dev_down(name: str, registry_port: int) -> None:
+    """Delete the cluster and its registry."""
+    try:
+        dev_cluster.down(DevCluster(name, registry_port), click.echo)
+    except dev_cluster.DevError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@dev.command("status")
+@dev_cluster_option
+@click.option("--registry-port", default=DevCluster.registry_port, show_default=True)
+def dev_status(name: str, registry_port: int) -> None:
+    """One line per part; exits non-zero when one is down."""
+    try:
+        parts = dev_cluster.status(DevCluster(name, registry_port))
+    except dev_cluster.DevError as error:
+        raise click.ClickException(str(error)) from None
+    for part, is_up, detail in parts:
+        click.echo(f"{part:<10} {'up' if is_up else 'down':<5} {detail}")
+    if not all(is_up for _, is_up, _ in parts):
         sys.exit(1)

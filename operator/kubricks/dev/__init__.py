@@ -1,0 +1,1 @@
+"""kubricks dev: a local kind cluster for trying kubricks."""
