@@ -4,7 +4,8 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -269,15 +270,26 @@ def dev() -> None:
     """A local kind cluster with a registry and the operator, for trying kubricks on a laptop."""
 
 
-def dev_cluster_option(command: Callable[..., None]) -> Callable[..., None]:
+def dev_cluster_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--name and --registry-port, which together name a dev cluster."""
+    command = click.option(
+        "--registry-port", default=DevCluster.registry_port, show_default=True, help="The registry's local port."
+    )(command)
     return click.option("--name", default=DevCluster.name, show_default=True, help="The kind cluster's name.")(command)
 
 
+@contextmanager
+def dev_errors() -> Iterator[None]:
+    try:
+        yield
+    except dev_cluster.DevError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @dev.command("up")
-@dev_cluster_option
+@dev_cluster_options
 @click.option("--node-image", help="The kind node image (default: kind's own).")
 @click.option("--registry-image", default="registry:2", show_default=True, help="The registry container's image.")
-@click.option("--registry-port", default=DevCluster.registry_port, show_default=True, help="The registry's local port.")
 @click.option("--operator-image", help="A built operator image to load (default: build images/operator/Dockerfile).")
 @click.option("--base-image", help="The base of the operator image build (default: its Dockerfile's).")
 @click.option("--ca-bundle", type=click.Path(exists=True, path_type=Path), help="Extra CAs the image build trusts.")
@@ -286,32 +298,24 @@ def dev_cluster_option(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--databricks-emulator", "emulator", is_flag=True, help="Also run the Databricks REST emulator.")
 def dev_up(name: str, registry_port: int, **options: Any) -> None:
     """Create (or complete) the cluster, the registry and the operator; print what to apply next."""
-    try:
+    with dev_errors():
         dev_cluster.up(DevCluster(name, registry_port), dev_cluster.UpOptions(**options), click.echo)
-    except dev_cluster.DevError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @dev.command("down")
-@dev_cluster_option
-@click.option("--registry-port", default=DevCluster.registry_port, show_default=True)
+@dev_cluster_options
 def dev_down(name: str, registry_port: int) -> None:
     """Delete the cluster and its registry."""
-    try:
+    with dev_errors():
         dev_cluster.down(DevCluster(name, registry_port), click.echo)
-    except dev_cluster.DevError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @dev.command("status")
-@dev_cluster_option
-@click.option("--registry-port", default=DevCluster.registry_port, show_default=True)
+@dev_cluster_options
 def dev_status(name: str, registry_port: int) -> None:
     """One line per part; exits non-zero when one is down."""
-    try:
+    with dev_errors():
         parts = dev_cluster.status(DevCluster(name, registry_port))
-    except dev_cluster.DevError as error:
-        raise click.ClickException(str(error)) from None
     for part, is_up, detail in parts:
         click.echo(f"{part:<10} {'up' if is_up else 'down':<5} {detail}")
     if not all(is_up for _, is_up, _ in parts):

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -61,3 +62,15 @@ def test_an_invalid_file_is_reported_with_the_field() -> None:
     result = CliRunner().invoke(main, ["image", "render", "-f", str(EXAMPLES / "sparkjob-kubernetes-wheel.yaml")])
     assert result.exit_code != 0
     assert "must hold exactly one SparkImage" in result.output
+
+
+@pytest.mark.parametrize("command", [["dev", "up"], ["dev", "down"], ["dev", "status"]])
+def test_dev_names_each_missing_tool_with_how_to_install_it(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1
+    assert "missing: docker: install Docker Engine" in result.output
+    assert "kind: go install sigs.k8s.io/kind@v0.33.0" in result.output
+    assert "Traceback" not in result.output
