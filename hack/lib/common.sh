@@ -25,6 +25,23 @@ die() {
   exit 1
 }
 
+# run_logged LOGFILE WHAT HOW-TO-FIX COMMAND...: COMMAND in a subshell with `set -e` in force, its output in
+# LOGFILE; when it fails, die with WHAT, HOW-TO-FIX and the log's tail. Call it untested: bash ignores
+# `set -e` inside anything run as `cmd || ...` or `if cmd`, so a failed step would go unnoticed there.
+run_logged() {
+  local logfile=$1 what=$2 fix=$3 status restore=+e
+  shift 3
+  [[ $- == *e* ]] && restore=-e
+  set +e
+  (
+    set -e
+    "$@"
+  ) >"$logfile" 2>&1
+  status=$?
+  set "$restore"
+  [ "$status" = 0 ] || die "$what" "$fix" "$logfile"
+}
+
 need_command() {  # need_command CMD DEBIAN-PACKAGE
   command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed" "apt-get install -y $2 (or run 'make deps')"
 }

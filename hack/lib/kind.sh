@@ -3,7 +3,7 @@
 # local-path-provisioner and pause built from source at the versions of versions.env.
 # shellcheck shell=bash
 
-KIND_CLUSTER=${KUBRICKS_KIND_CLUSTER:-kubricks}
+KIND_CLUSTER=kubricks
 KIND_NETWORK=kind
 KIND_NETWORK_SUBNET=${KUBRICKS_TESTENV_KIND_SUBNET:-172.30.0.0/24}
 KIND_NETWORK_GATEWAY=${KUBRICKS_TESTENV_KIND_GATEWAY:-${KIND_NETWORK_SUBNET%.*}.1}
@@ -14,6 +14,8 @@ ADMIN_KUBECONFIG="$KUBRICKS_STATE_DIR/kubeconfig"
 OFFICIAL_NODE_IMAGE="kindest/node:$KUBERNETES_VERSION"
 NODE_IMAGE_REPOSITORY=kubricks.local/kind-node
 K8S_IMAGE_REGISTRY=registry.k8s.io
+LOCAL_PATH_PROVISIONER_IMAGE="kubricks.local/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION"
+LOCAL_PATH_HELPER_IMAGE="kubricks.local/local-path-helper:$DEBIAN_SUITE"
 
 kind_() { "$(tool_dir kind "$KIND_VERSION")/kind" "$@"; }
 kubectl_() { kubectl --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
@@ -40,89 +42,84 @@ node_image_inputs_hash() {
 
 local_node_image() { echo "$NODE_IMAGE_REPOSITORY:$KUBERNETES_VERSION-$(node_image_inputs_hash)"; }
 
-# build_component NAME BINARY-PATH [DEBIAN-PACKAGES]: an image $K8S_IMAGE_REGISTRY-style name, for kubeadm.
+# build_component_image TAG BINARY-PATH [DEBIAN-PACKAGES]
 build_component_image() {
   local tag=$1 binary=$2 packages=${3:-} context
   context=$(mktemp -d)
   cp "$binary" "$context/"
   cp "$HACK_DIR/images/kind-node/component.Dockerfile" "$context/Dockerfile"
   docker build --quiet --build-arg "BASE=$BASE_IMAGE" --build-arg "BINARY=$(basename "$binary")" \
-    --build-arg "PACKAGES=$packages" -t "$tag" "$context" >/dev/null || { rm -rf "$context"; return 1; }
+    --build-arg "PACKAGES=$packages" -t "$tag" "$context" >/dev/null
   rm -rf "$context"
 }
 
-# The images kubeadm asks for, under the names it asks for, built from source at those versions; plus the
-# storage provisioner and its helper.
-build_node_component_images() {
-  local k8s etcd_tag=${ETCD_VERSION#v}-0
+# node_components PAUSE-DIR: one line per preloaded image, "TAG BINARY [DEBIAN-PACKAGES...]": what kubeadm
+# asks for, under the names it asks for, built from source at those versions; then the storage provisioner.
+node_components() {
+  local k8s
   k8s=$(tool_dir kubernetes "$KUBERNETES_VERSION")
   for component in kube-apiserver kube-controller-manager kube-scheduler; do
-    build_component_image "$K8S_IMAGE_REGISTRY/$component:$KUBERNETES_VERSION" "$k8s/$component"
+    echo "$K8S_IMAGE_REGISTRY/$component:$KUBERNETES_VERSION $k8s/$component"
   done
-  build_component_image "$K8S_IMAGE_REGISTRY/kube-proxy:$KUBERNETES_VERSION" "$k8s/kube-proxy" "iptables nftables conntrack"
-  build_component_image "$K8S_IMAGE_REGISTRY/etcd:$etcd_tag" "$(tool_dir etcd "$ETCD_VERSION")/etcd"
-  build_component_image "$K8S_IMAGE_REGISTRY/coredns/coredns:$COREDNS_VERSION" "$(tool_dir coredns "$COREDNS_VERSION")/coredns"
-  build_component_image "$K8S_IMAGE_REGISTRY/pause:$PAUSE_VERSION" "$1/pause"
-  build_component_image "kubricks.local/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION" \
-    "$(tool_dir local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION")/local-path-provisioner"
-  docker tag "$BASE_IMAGE" "kubricks.local/local-path-helper:$DEBIAN_SUITE"
-}
-
-node_component_images() {
-  echo "$K8S_IMAGE_REGISTRY/kube-apiserver:$KUBERNETES_VERSION" "$K8S_IMAGE_REGISTRY/kube-controller-manager:$KUBERNETES_VERSION" \
-    "$K8S_IMAGE_REGISTRY/kube-scheduler:$KUBERNETES_VERSION" "$K8S_IMAGE_REGISTRY/kube-proxy:$KUBERNETES_VERSION" \
-    "$K8S_IMAGE_REGISTRY/etcd:${ETCD_VERSION#v}-0" "$K8S_IMAGE_REGISTRY/coredns/coredns:$COREDNS_VERSION" \
-    "$K8S_IMAGE_REGISTRY/pause:$PAUSE_VERSION" "kubricks.local/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION" \
-    "kubricks.local/local-path-helper:$DEBIAN_SUITE"
+  echo "$K8S_IMAGE_REGISTRY/kube-proxy:$KUBERNETES_VERSION $k8s/kube-proxy iptables nftables conntrack"
+  echo "$K8S_IMAGE_REGISTRY/etcd:${ETCD_VERSION#v}-0 $(tool_dir etcd "$ETCD_VERSION")/etcd"
+  echo "$K8S_IMAGE_REGISTRY/coredns/coredns:$COREDNS_VERSION $(tool_dir coredns "$COREDNS_VERSION")/coredns"
+  echo "$K8S_IMAGE_REGISTRY/pause:$PAUSE_VERSION $1/pause"
+  echo "$LOCAL_PATH_PROVISIONER_IMAGE $(tool_dir local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION")/local-path-provisioner"
 }
 
 # As kind's own node-image build does: a container of the base image gets the binaries and, through a
 # containerd started inside it, the preloaded images; then it is committed.
 build_local_node_image() {
-  local image=$1 work base container logfile="$LOG_DIR/kind-node-image.log"
+  local image=$1 logfile="$LOG_DIR/kind-node-image.log"
+  log "building the kind node image $image (first run only, a few minutes)"
+  run_logged "$logfile" "building the kind node image failed" "see the log: $logfile" node_image_build_steps "$image"
+  remove_stale_node_images "$image"
+}
+
+# (Run in run_logged's subshell: work and container stay global there, for the EXIT trap after the return.)
+node_image_build_steps() {
+  local image=$1 base
   work=$(mktemp -d)
   base="$NODE_IMAGE_REPOSITORY-base:$(node_image_inputs_hash)"
-  log "building the kind node image $image (first run only, a few minutes)"
-  (
+  trap 'rm -rf "$work"; [ -z "${container:-}" ] || docker rm -f "$container" >/dev/null 2>&1' EXIT
+  go build -trimpath -ldflags "-s -w" -o "$work/pause" "$HACK_DIR/images/pause/pause.go"
+  mkdir "$work/context"
+  cp -r "$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION/images/base/files" "$work/context/kind-files"
+  chmod -R u+w "$work/context"
+  cp "$HACK_DIR/images/kind-node/"{Dockerfile,containerd-config.toml,bridge.conflist} "$work/context/"
+  docker build --build-arg "BASE=$BASE_IMAGE" --build-arg "PAUSE_IMAGE=$K8S_IMAGE_REGISTRY/pause:$PAUSE_VERSION" \
+    -t "$base" "$work/context"
+  local tags=("$LOCAL_PATH_HELPER_IMAGE") tag binary packages
+  docker tag "$BASE_IMAGE" "$LOCAL_PATH_HELPER_IMAGE"
+  while read -r tag binary packages; do
+    build_component_image "$tag" "$binary" "$packages"
+    tags+=("$tag")
+  done < <(node_components "$work")
+  docker save -o "$work/images.tar" "${tags[@]}"
+  sed -e "s|@PROVISIONER_IMAGE@|$LOCAL_PATH_PROVISIONER_IMAGE|" -e "s|@HELPER_IMAGE@|$LOCAL_PATH_HELPER_IMAGE|" \
+    "$HACK_DIR/kind/default-storage.yaml" >"$work/default-storage.yaml"
+  echo "$KUBERNETES_VERSION" >"$work/version"
+  container=$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined "$base" infinity)
+  local k8s
+  k8s=$(tool_dir kubernetes "$KUBERNETES_VERSION")
+  for binary in kubelet kubeadm kubectl; do docker cp "$k8s/$binary" "$container:/usr/bin/$binary"; done
+  docker cp "$work/version" "$container:/kind/version"
+  docker cp "$work/default-storage.yaml" "$container:/kind/manifests/default-storage.yaml"
+  docker cp "$HACK_DIR/kind/default-cni.yaml" "$container:/kind/manifests/default-cni.yaml"
+  docker cp "$work/images.tar" "$container:/kind/images.tar"
+  docker exec "$container" bash -c '
     set -e
-    go build -trimpath -ldflags "-s -w" -o "$work/pause" "$HACK_DIR/images/pause/pause.go"
-    mkdir "$work/context"
-    cp -r "$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION/images/base/files" "$work/context/kind-files"
-    chmod -R u+w "$work/context"
-    cp "$HACK_DIR/images/kind-node/"{Dockerfile,containerd-config.toml,bridge.conflist} "$work/context/"
-    docker build --build-arg "BASE=$BASE_IMAGE" --build-arg "PAUSE_IMAGE=$K8S_IMAGE_REGISTRY/pause:$PAUSE_VERSION" \
-      -t "$base" "$work/context"
-    build_node_component_images "$work"
-    # shellcheck disable=SC2046
-    docker save -o "$work/images.tar" $(node_component_images)
-    sed -e "s|@PROVISIONER_IMAGE@|kubricks.local/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION|" \
-      -e "s|@HELPER_IMAGE@|kubricks.local/local-path-helper:$DEBIAN_SUITE|" \
-      "$HACK_DIR/kind/default-storage.yaml" >"$work/default-storage.yaml"
-    echo "$KUBERNETES_VERSION" >"$work/version"
-    container=$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined "$base" infinity)
-    trap 'docker rm -f "$container" >/dev/null 2>&1' EXIT
-    local k8s
-    k8s=$(tool_dir kubernetes "$KUBERNETES_VERSION")
-    for binary in kubelet kubeadm kubectl; do docker cp "$k8s/$binary" "$container:/usr/bin/$binary"; done
-    docker cp "$work/version" "$container:/kind/version"
-    docker cp "$work/default-storage.yaml" "$container:/kind/manifests/default-storage.yaml"
-    docker cp "$HACK_DIR/kind/default-cni.yaml" "$container:/kind/manifests/default-cni.yaml"
-    docker cp "$work/images.tar" "$container:/kind/images.tar"
-    docker exec "$container" bash -c '
-      set -e
-      nohup containerd >/var/log/containerd-build.log 2>&1 &
-      for _ in $(seq 30); do ctr version >/dev/null 2>&1 && break; sleep 0.5; done
-      ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests /kind/images.tar
-      rm /kind/images.tar
-      missing=$(comm -23 <(kubeadm config images list --kubernetes-version "$(cat /kind/version)" | sort) \
-        <(ctr --namespace=k8s.io images list -q | sort))
-      [ -z "$missing" ] || { echo "kubeadm needs images the node image lacks: $missing (fix the versions in hack/versions.env)"; exit 1; }
-      pkill containerd
-      while pgrep containerd >/dev/null; do sleep 0.2; done'
-    docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' "$container" "$image"
-  ) >"$logfile" 2>&1 || { rm -rf "$work"; die "building the kind node image failed" "see the log: $logfile" "$logfile"; }
-  rm -rf "$work"
-  remove_stale_node_images "$image"
+    nohup containerd >/var/log/containerd-build.log 2>&1 &
+    for _ in $(seq 30); do ctr version >/dev/null 2>&1 && break; sleep 0.5; done
+    ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests /kind/images.tar
+    rm /kind/images.tar
+    missing=$(comm -23 <(kubeadm config images list --kubernetes-version "$(cat /kind/version)" | sort) \
+      <(ctr --namespace=k8s.io images list -q | sort))
+    [ -z "$missing" ] || { echo "kubeadm needs images the node image lacks: $missing (fix the versions in hack/versions.env)"; exit 1; }
+    pkill containerd
+    while pgrep containerd >/dev/null; do sleep 0.2; done'
+  docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' "$container" "$image"
 }
 
 # Node images of other inputs, and the bases they were made from, only take disk space.

@@ -19,20 +19,28 @@ go_build_cached() {
   logfile="$KUBRICKS_CACHE_DIR/logs/$name-$version.log"
   work=$(mktemp -d)
   local started=$SECONDS
-  (
-    set -e
-    cd "$work"
-    go mod init kubricks.dev/hack/build-"$name"
-    printf '%s\n' "$replaces" >>go.mod
-    go get "${@/%/@$version}"
-    rm -rf "$dest.partial"
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dest.partial/" "$@"
-  ) >"$logfile" 2>&1 || { rm -rf "$work"; die "building $name $version failed" \
-    "check that the Go module proxy is reachable ('go env GOPROXY') and that $(go version | cut -d' ' -f3) can build $name $version; full log: $logfile" "$logfile"; }
-  rm -rf "$work" "$dest"
+  run_logged "$logfile" "building $name $version failed" \
+    "check that the Go module proxy is reachable ('go env GOPROXY') and that $(go version | cut -d' ' -f3) can build $name $version; full log: $logfile" \
+    go_build_in "$work" "$dest" "$ldflags" "$replaces" "$version" "$@"
+  rm -rf "$dest"
   mv "$dest.partial" "$dest"
   echo "$*" >"$dest/.complete"
   log "built $name $version in $((SECONDS - started))s"
+}
+
+# go_build_in WORKDIR DEST LDFLAGS REPLACES VERSION PACKAGE...: a throw-away module that requires PACKAGEs at
+# VERSION (with REPLACES) and builds them into DEST.partial.
+go_build_in() {
+  local work=$1 dest=$2 ldflags=$3 replaces=$4 version=$5
+  shift 5
+  # shellcheck disable=SC2064 # the trap runs after this function returned: expand now
+  trap "rm -rf '$work'" EXIT
+  cd "$work"
+  go mod init kubricks.dev/hack/build-"$(basename "$dest")"
+  printf '%s\n' "$replaces" >>go.mod
+  go get "${@/%/@$version}"
+  rm -rf "$dest.partial"
+  CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dest.partial/" "$@"
 }
 
 # Kubernetes' go.mod points every k8s.io/* staging module at ./staging; a dependent module must
