@@ -279,3 +279,32 @@ def test_the_operators_pull_secret_lets_a_job_without_one_pull(
             operator_process.start()
     finally:
         kubectl("delete", "namespace", source, "--wait=false")
+
+
+def test_dynamic_allocation_adds_executors_for_work_and_removes_them_when_idle(
+    core_v1: client.CoreV1Api, namespace: str, pull_secret: str, wordcount_image: str, operator_log: object
+) -> None:
+    kubernetes = {
+        "driver": {**SMALL_PODS["driver"], "env": {"WORDCOUNT_LINGER_SECONDS": "40"}},
+        "executor": {**SMALL_PODS["executor"], "instances": 0},
+        "dynamicAllocation": {"enabled": True, "minExecutors": 0, "maxExecutors": 2},
+    }
+    idle_fast = {
+        "spark.dynamicAllocation.executorIdleTimeout": "2s",
+        "spark.dynamicAllocation.shuffleTracking.timeout": "2s",
+    }
+    app = {"wheel": {"packageName": "wordcount", "entryPoint": "wordcount"}, "sparkConf": idle_fast}
+    apply(namespace, spark_job("elastic", wordcount_image, kubernetes=kubernetes, app=app))
+    wait_phase(namespace, "elastic", "Running", timeout=120)
+    wait_until(lambda: pods(core_v1, namespace, "elastic", "executor"), timeout=120, what="the driver to add executors")
+    (driver,) = pods(core_v1, namespace, "elastic", "driver")
+
+    def idle_executors_removed_while_the_driver_runs() -> bool:
+        running = core_v1.read_namespaced_pod(driver.metadata.name, namespace).status.phase == "Running"
+        assert running, "the driver ended before its idle executors were removed"
+        return not pods(core_v1, namespace, "elastic", "executor")
+
+    wait_until(idle_executors_removed_while_the_driver_runs, timeout=35, what="the idle executors to be removed")
+    wait_phase(namespace, "elastic", "Succeeded")
+    log = core_v1.read_namespaced_pod_log(driver.metadata.name, namespace)
+    assert "removed due to idle timeout" in log, log[-3000:]
