@@ -1,4 +1,3 @@
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -8,6 +7,7 @@ import docker
 import pytest
 from kubernetes import client, config
 
+from kubricks.dev.cluster import build_operator_image
 from tests.image_support import pinned_ref
 from tests.support import platform_env, registry_pull_secret
 
@@ -58,18 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def operator_image(platform: dict[str, str]) -> str:
-    """The operator's image, built from images/operator/Dockerfile on the local base, trusting the build CAs."""
-    tag = "kubricks.local/kubricks:test"
-    extra_ca = ROOT / "images" / "operator" / "extra-ca" / "test-platform.pem"
-    shutil.copy(platform["KUBRICKS_TEST_CA_BUNDLE"], extra_ca)
-    try:
-        base = f"BASE={platform['KUBRICKS_TEST_BASE_IMAGE']}"
-        command = ["docker", "build", "-q", "-f", "images/operator/Dockerfile", "--build-arg", base, "-t", tag, "."]
-        built = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=900)
-    finally:
-        extra_ca.unlink()
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    return tag
+    """The operator's image, built from images/operator/Dockerfile on the local base as `kubricks dev up` does."""
+    return build_operator_image(ROOT, platform["KUBRICKS_TEST_BASE_IMAGE"], Path(platform["KUBRICKS_TEST_CA_BUNDLE"]))
 
 
 @pytest.fixture(scope="session")

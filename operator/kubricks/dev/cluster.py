@@ -141,15 +141,15 @@ def trusted_build_ca(source: Path, ca_bundle: Path | None) -> Iterator[None]:
         target.unlink(missing_ok=True)
 
 
-def build_operator_image(options: UpOptions) -> str:
+def build_operator_image(source: Path, base_image: str | None, ca_bundle: Path | None) -> str:
     """Builds images/operator/Dockerfile from the source tree; the tag names the image's content."""
-    dockerfile = options.source / "images" / "operator" / "Dockerfile"
+    dockerfile = source / "images" / "operator" / "Dockerfile"
     if not dockerfile.is_file():
         raise DevError(f"{dockerfile} is missing: run from a kubricks checkout, pass --source, or --operator-image")
-    build_args = ["--build-arg", f"BASE={options.base_image}"] if options.base_image else []
-    with trusted_build_ca(options.source, options.ca_bundle):
+    build_args = ["--build-arg", f"BASE={base_image}"] if base_image else []
+    with trusted_build_ca(source, ca_bundle):
         run("docker", "build", "-q", "-f", str(dockerfile), *build_args, "-t", f"{OPERATOR_REPOSITORY}:dev", ".",
-            cwd=options.source)  # fmt: skip
+            cwd=source)  # fmt: skip
     image_id = run("docker", "image", "inspect", "--format", "{{.Id}}", f"{OPERATOR_REPOSITORY}:dev").strip()
     image = f"{OPERATOR_REPOSITORY}:{image_id.removeprefix('sha256:')[:12]}"
     run("docker", "tag", f"{OPERATOR_REPOSITORY}:dev", image)
@@ -178,7 +178,7 @@ def up(cluster: DevCluster, options: UpOptions, say: Callable[[str], None]) -> N
     image = options.operator_image
     if image is None:
         say("building the operator image from images/operator/Dockerfile")
-        image = build_operator_image(options)
+        image = build_operator_image(options.source, options.base_image, options.ca_bundle)
     say(f"installing the operator {image} with the chart")
     install_operator(cluster, image, options.source)
     if options.emulator:
