@@ -196,8 +196,10 @@ YAML
 cluster_exists() { kind_ get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; }
 apiserver_answers() { kubectl_ get --raw /readyz >/dev/null 2>&1; }
 coredns_ready() {
-  [ "$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = \
-    "$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.spec.replicas}' 2>/dev/null)" ]
+  local ready wanted
+  read -r wanted ready < <(kubectl_ -n kube-system get deploy coredns \
+    -o jsonpath='{.spec.replicas} {.status.readyReplicas}{"\n"}' 2>/dev/null) || return 1
+  [ -n "$wanted" ] && [ "$ready" = "$wanted" ]
 }
 
 kind_cluster_up() {

@@ -208,8 +208,8 @@ def status(cluster: DevCluster) -> list[tuple[str, bool, str]]:
     require_tools("docker", "kind", "kubectl")
     if not cluster_exists(cluster):
         return [("cluster", False, f"no kind cluster {cluster.name}: kubricks dev up --name {cluster.name}")]
-    nodes = kubectl(cluster, "get", "nodes", "--no-headers").split("\n")
-    ready = [line.split()[0] for line in nodes if len(line.split()) > 1 and line.split()[1] == "Ready"]
+    nodes = [line.split() for line in kubectl(cluster, "get", "nodes", "--no-headers").splitlines()]
+    ready = [fields[0] for fields in nodes if fields[1:2] == ["Ready"]]
     operator = subprocess.run(
         ["kubectl", "--context", cluster.context, "-n", cluster.namespace, "get", "deployment",
          "-l", "app.kubernetes.io/name=kubricks", "-o", "jsonpath={.items[*].status.readyReplicas}"],
