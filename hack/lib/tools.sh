@@ -6,13 +6,15 @@ TOOLS_BIN="$KUBRICKS_CACHE_DIR/bin"
 tool_dir() { echo "$KUBRICKS_CACHE_DIR/tools/$1-$2"; }
 
 # go_build_cached NAME VERSION LDFLAGS REPLACES PACKAGE...: build PACKAGEs at VERSION into the cache
-# unless that version of exactly those packages is already there. REPLACES is a go.mod fragment.
+# unless that version of exactly those packages, linked with exactly those flags, is already there.
+# REPLACES is a go.mod fragment.
 go_build_cached() {
   local name=$1 version=$2 ldflags=$3 replaces=$4
   shift 4
-  local dest work logfile
+  local dest work logfile build_key
   dest=$(tool_dir "$name" "$version")
-  [ "$(cat "$dest/.complete" 2>/dev/null)" = "$*" ] && return 0
+  build_key=$(printf 'ldflags: %s\npackages: %s' "$ldflags" "$*")
+  [ "$(cat "$dest/.complete" 2>/dev/null)" = "$build_key" ] && return 0
   need_command go golang-go
   log "building $name $version from the Go module proxy (first run only; cached in $dest)"
   mkdir -p "$KUBRICKS_CACHE_DIR/logs"
@@ -24,7 +26,7 @@ go_build_cached() {
     go_build_in "$work" "$dest" "$ldflags" "$replaces" "$version" "$@"
   rm -rf "$dest"
   mv "$dest.partial" "$dest"
-  echo "$*" >"$dest/.complete"
+  echo "$build_key" >"$dest/.complete"
   log "built $name $version in $((SECONDS - started))s"
 }
 
@@ -88,8 +90,26 @@ build_kwok() {
   go_build_cached kwok "$KWOK_VERSION" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" "" sigs.k8s.io/kwok/cmd/kwok
 }
 
+# helm's own build links in the Kubernetes version of its client-go (major 0 -> 1): without it, offline
+# rendering (`helm template`) assumes Kubernetes v1.20 and refuses charts that require anything newer.
 build_helm() {
-  go_build_cached helm "$HELM_VERSION" "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "" helm.sh/helm/v3/cmd/helm
+  local client_go major minor ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  client_go=$(helm_client_go_version)
+  major=$((${client_go%%.*} + 1))
+  minor=$(echo "$client_go" | cut -d. -f2)
+  for package in pkg/lint/rules pkg/chartutil; do
+    ldflags+=" -X helm.sh/helm/v3/$package.k8sVersionMajor=$major -X helm.sh/helm/v3/$package.k8sVersionMinor=$minor"
+  done
+  go_build_cached helm "$HELM_VERSION" "$ldflags" "" helm.sh/helm/v3/cmd/helm
+}
+
+# The k8s.io/client-go version (without the v) that helm $HELM_VERSION requires.
+helm_client_go_version() {
+  local gomod
+  need_command go golang-go
+  gomod=$(cd "$(mktemp -d)" && go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | jq -r .GoMod) ||
+    die "cannot download helm.sh/helm/v3@$HELM_VERSION" "check that the Go module proxy is reachable ('go env GOPROXY')"
+  sed -n 's#^[[:space:]]*k8s.io/client-go v\([0-9.]*\)$#\1#p' "$gomod"
 }
 
 build_tools() {

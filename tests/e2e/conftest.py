@@ -5,10 +5,14 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
+from tests.databricks_support import TOKEN, EmulatorProcess, emulator
 from tests.support import VENV_BIN, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +77,14 @@ class OperatorProcess:
     def metrics(self) -> str:
         return httpx.get(self.metrics_url, timeout=5).text
 
+    def sample(self, name: str, **labels: str) -> float:
+        """The value of one sample of /metrics now (0 when the operator has not emitted it yet)."""
+        for family in text_string_to_metric_families(self.metrics()):
+            for metric in family.samples:
+                if metric.name == name and all(metric.labels.get(k) == v for k, v in labels.items()):
+                    return float(metric.value)
+        return 0.0
+
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None:
             return
@@ -106,3 +118,20 @@ def operator_log(operator_process: OperatorProcess) -> Iterator[Path]:
     start = operator_process.log.stat().st_size
     yield operator_process.log
     print(operator_process.log.read_text()[start:][-5000:])
+
+
+def apply(namespace: str, kind: str, name: str, spec: dict[str, Any]) -> None:
+    """Applies a kubricks resource of ``kind`` with ``spec``."""
+    manifest = {"apiVersion": "kubricks.dev/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(manifest))
+
+
+@pytest.fixture
+def workspace(namespace: str) -> Iterator[EmulatorProcess]:
+    """An emulated workspace with a DatabricksWorkspace ``prod`` pointing at it, Connected."""
+    with emulator() as fake:
+        fake.faults(pending=1.0, running=2.0, terminating=0.2)
+        kubectl("create", "secret", "generic", "dbx-pat", "-n", namespace, f"--from-literal=token={TOKEN}")
+        apply(namespace, "DatabricksWorkspace", "prod", {"host": fake.url, "auth": {"token": {"secret": "dbx-pat"}}})
+        kubectl("wait", "-n", namespace, "--for=condition=Ready", "databricksworkspace/prod", "--timeout=60s")
+        yield fake

@@ -17,7 +17,7 @@ CHART = Path(__file__).resolve().parents[2] / "charts" / "kubricks"
 def chart_rbac(release: str, namespace: str) -> list[dict[str, object]]:
     """The ServiceAccount and RBAC objects of the chart, watching only ``namespace``."""
     rendered = subprocess.run(
-        ["helm", "template", release, str(CHART), "-n", namespace, "--kube-version", "1.33.0",
+        ["helm", "template", release, str(CHART), "-n", namespace,
          "--set", "crds.install=false", "--set", f"watchNamespaces={{{namespace}}}"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip

@@ -1,34 +1,14 @@
 """SparkJob on Databricks end to end: the operator as a process, the emulator as the workspace."""
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-import yaml
-
-from tests.databricks_support import TOKEN, EmulatorProcess, emulator
-from tests.e2e.conftest import OperatorProcess, kubectl
+from tests.databricks_support import EmulatorProcess
+from tests.e2e.conftest import OperatorProcess, apply, kubectl
 from tests.support import wait_until
 
 IMAGE = "registry.example.com/team/etl@sha256:" + "d" * 64
 SUBMIT = "POST /api/2.2/jobs/runs/submit"
-
-
-@pytest.fixture
-def workspace(namespace: str) -> Iterator[EmulatorProcess]:
-    """An emulated workspace with a DatabricksWorkspace pointing at it, Connected."""
-    with emulator() as fake:
-        fake.faults(pending=1.0, running=2.0, terminating=0.2)
-        kubectl("create", "secret", "generic", "dbx-pat", "-n", namespace, f"--from-literal=token={TOKEN}")
-        apply(namespace, "DatabricksWorkspace", "prod", {"host": fake.url, "auth": {"token": {"secret": "dbx-pat"}}})
-        kubectl("wait", "-n", namespace, "--for=condition=Ready", "databricksworkspace/prod", "--timeout=60s")
-        yield fake
-
-
-def apply(namespace: str, kind: str, name: str, spec: dict[str, Any]) -> None:
-    manifest = {"apiVersion": "kubricks.dev/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec}
-    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(manifest))
 
 
 def wheel_job(namespace: str, name: str, **spec: Any) -> None:
