@@ -49,10 +49,11 @@ gpu_base_image_up() {
   context=$(mktemp -d)
   cp "$HACK_DIR/images/cuda-base/Dockerfile" "$context/"
   cp "$HOST_CA_BUNDLE" "$context/host-ca.pem"
-  docker build --build-arg "BASE=$BASE_IMAGE" --build-arg "CUDA_RUNTIME_VERSION=$CUDA_RUNTIME_VERSION" \
-    -t "$GPU_BASE_IMAGE" "$context" >"$logfile" 2>&1 &&
-    docker push --quiet "$GPU_BASE_IMAGE" >>"$logfile" 2>&1 ||
-    { rm -rf "$context"; die "building the CUDA-like base image failed" "check that the package index is reachable" "$logfile"; }
+  if ! { docker build --build-arg "BASE=$BASE_IMAGE" --build-arg "CUDA_RUNTIME_VERSION=$CUDA_RUNTIME_VERSION" \
+    -t "$GPU_BASE_IMAGE" "$context" >"$logfile" 2>&1 && docker push --quiet "$GPU_BASE_IMAGE" >>"$logfile" 2>&1; }; then
+    rm -rf "$context"
+    die "building the CUDA-like base image failed" "check that the package index is reachable" "$logfile"
+  fi
   rm -rf "$context"
 }
 

@@ -1,5 +1,6 @@
 # Shared helpers for the hack/ scripts: paths, logging, and failures that say what broke and how to fix it.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the paths and settings here are read by the scripts that source this file
 
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)

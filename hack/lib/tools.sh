@@ -1,8 +1,6 @@
 # Builds the platform's Go tools from the Go module proxy and caches them by version.
 # shellcheck shell=bash
 
-TOOLS_BIN="$KUBRICKS_CACHE_DIR/bin"
-
 tool_dir() { echo "$KUBRICKS_CACHE_DIR/tools/$1-$2"; }
 
 # go_build_cached NAME VERSION LDFLAGS REPLACES PACKAGE...: build PACKAGEs at VERSION into the cache
@@ -37,7 +35,7 @@ go_build_in() {
   shift 5
   # shellcheck disable=SC2064 # the trap runs after this function returned: expand now
   trap "rm -rf '$work'" EXIT
-  cd "$work"
+  cd "$work" || return 1
   go mod init kubricks.dev/hack/build-"$(basename "$dest")"
   printf '%s\n' "$replaces" >>go.mod
   go get "${@/%/@$version}"
