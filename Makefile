@@ -11,6 +11,8 @@ TESTENV := hack/testenv
 # Every test target runs inside the platform's environment (KUBECONFIG, DOCKER_HOST, registry, PATH).
 WITH_PLATFORM := eval "$$($(TESTENV) env)" &&
 PYTEST_ARGS ?=
+# Every shell script of the project: hack/'s entry points and libraries, and the images' scripts.
+SHELL_SCRIPTS := $(shell git ls-files hack images | xargs grep -lE '^\#!/usr/bin/env bash|^\#!/bin/(ba)?sh|shellcheck shell=')
 
 .PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint demo clean
 
@@ -34,7 +36,7 @@ platform: deps
 platform-down:
 	$(TESTENV) down
 
-test: deps venv platform
+test: deps venv lint platform
 	$(WITH_PLATFORM) $(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
 test-unit: venv
@@ -50,10 +52,11 @@ lint: venv
 	$(VENV)/bin/ruff check operator tests
 	$(VENV)/bin/ruff format --check operator tests
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -q tests/unit/test_architecture.py
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
 
 demo: deps venv platform
 	$(WITH_PLATFORM) hack/demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -6,7 +6,8 @@ from typing import Any
 
 from kubricks.api.sparkimage import SparkImageSpec
 from kubricks.images.backend import DockerBackend
-from kubricks.images.builder import BuildOutcome, build_spark_image, resolve_inputs
+from kubricks.images.builder import build_spark_image, resolve_inputs
+from kubricks.images.outcomes import BuildOutcome
 from kubricks.images.registry import RegistryClient
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "apps"
@@ -49,9 +50,7 @@ def build(
             {"wordcount": app or WORDCOUNT},
             Path(platform["KUBRICKS_TEST_CA_BUNDLE"]).read_text(),
         )
-        return await build_spark_image(
-            spec, "tests/wordcount", inputs, DockerBackend(platform["DOCKER_HOST"]), creds, lambda _: None
-        )
+        return await build_spark_image(spec, inputs, DockerBackend(platform["DOCKER_HOST"]), creds, lambda _: None)
 
     return asyncio.run(run())
 

@@ -64,3 +64,13 @@ def registry_pull_secret(platform: dict[str, str], name: str = "regcred") -> cli
         type="kubernetes.io/dockerconfigjson",
         string_data={".dockerconfigjson": json.dumps(config)},
     )
+
+
+def assert_golden(golden: Path, text: str) -> None:
+    """``text`` equals the golden file. With KUBRICKS_UPDATE_GOLDEN set, a differing file is rewritten and the
+    test still fails, so an update is always reviewed and rerun, never passed by comparing a file with itself."""
+    expected = golden.read_text() if golden.exists() else None
+    if text != expected and os.environ.get("KUBRICKS_UPDATE_GOLDEN"):
+        golden.write_text(text)
+        raise AssertionError(f"rewrote {golden.name}: review the diff and run again without KUBRICKS_UPDATE_GOLDEN")
+    assert text == expected

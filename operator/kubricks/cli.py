@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,20 +15,21 @@ import yaml
 from kubernetes import client, config
 
 from kubricks import __version__
-from kubricks.api.base import Resource
+from kubricks.api.base import DNS_SUBDOMAIN, Resource
 from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
+from kubricks.api.yamlio import dump_all
 from kubricks.databricks.emulator import serve
 from kubricks.databricks.payloads import REDACTED, BasicAuth, redacted, secret_references, submit_run
 from kubricks.dev import cluster as dev_cluster
 from kubricks.dev.config import DevCluster
-from kubricks.images.backend import BuildError, DockerBackend
-from kubricks.images.builder import InputError, build_spark_image, resolve_inputs
+from kubricks.images.backend import DockerBackend
+from kubricks.images.builder import build_spark_image, resolve_inputs
 from kubricks.images.check import check_image
-from kubricks.images.registry import Credentials, RegistryClient, RegistryError, credentials_from_docker_config
+from kubricks.images.outcomes import BuildError, InputError, RegistryError
+from kubricks.images.registry import Credentials, RegistryClient, credentials_from_docker_config
 from kubricks.images.render import ResolvedInputs, render
-from kubricks.k8s.yamlio import dump_all
 from kubricks.spark.manifests import Attempt, attempt_resources
 
 R = TypeVar("R", bound=Resource)
@@ -64,10 +66,10 @@ def crds() -> None:
 )
 @click.option("--metrics-port", default=8081, show_default=True, help="Where /metrics is served; 0 turns it off.")
 @click.option(
-    "--pull-secret",
+    "--default-pull-secret",
     default="",
-    help="NAMESPACE/NAME of a dockerconfigjson Secret that Spark pods pull with when their job names none; "
-    "copied into the job's namespace.",
+    help="NAME of the dockerconfigjson Secret that Spark pods pull with when neither their job nor its "
+    "SparkImage names one; each namespace that needs it provides its own (kubricks copies no Secret).",
 )
 def run_operator(
     namespaces: tuple[str, ...],
@@ -75,13 +77,16 @@ def run_operator(
     standalone: bool,
     liveness: str,
     metrics_port: int,
-    pull_secret: str,
+    default_pull_secret: str,
 ) -> None:
     """Run the operator against the current kubeconfig (or the pod's service account)."""
-    if pull_secret:
-        if "/" not in pull_secret:
-            raise click.BadParameter("give NAMESPACE/NAME", param_hint="--pull-secret")
-        os.environ["KUBRICKS_PULL_SECRET"] = pull_secret
+    if default_pull_secret:
+        if not re.fullmatch(DNS_SUBDOMAIN, default_pull_secret):
+            raise click.BadParameter(
+                "give the Secret's NAME (a DNS subdomain name); each job's namespace provides a Secret of that name",
+                param_hint="--default-pull-secret",
+            )
+        os.environ["KUBRICKS_DEFAULT_PULL_SECRET"] = default_pull_secret
     from kubricks.operator import run  # noqa: PLC0415 - loading the handlers registers them with kopf
 
     run(namespaces, all_namespaces, standalone, liveness or None, metrics_port)
@@ -105,11 +110,6 @@ def load_resource(path: Path, kind: type[R]) -> R:
         return kind.model_validate(found[0])
     except ValueError as error:
         raise click.ClickException(f"{path} is not a valid {kind.KIND}:\n{error}") from None
-
-
-def display_name(resource: SparkImage) -> str:
-    metadata: dict[str, Any] = resource.metadata
-    return f"{metadata.get('namespace', 'default')}/{metadata.get('name', 'unnamed')}"
 
 
 def local_docker_credentials() -> Credentials:
@@ -139,9 +139,7 @@ def image_render(path: Path) -> None:
     """Print the Dockerfile a SparkImage renders to (base images unpinned, git refs unresolved)."""
     resource = load_resource(path, SparkImage)
     config_maps: dict[str, dict[str, str]] = {s.config_map.name: {} for s in resource.spec.app.sources if s.config_map}
-    click.echo(
-        render(resource.spec, ResolvedInputs(config_maps=config_maps), display_name(resource)).dockerfile, nl=False
-    )
+    click.echo(render(resource.spec, ResolvedInputs(config_maps=config_maps)).dockerfile, nl=False)
 
 
 @image.command("build")
@@ -169,9 +167,7 @@ def image_build(path: Path, ca_bundle: Path | None) -> None:
             config_maps_from_cluster(resource),
             ca_bundle.read_text() if ca_bundle else None,
         )
-        outcome = await build_spark_image(
-            resource.spec, display_name(resource), inputs, DockerBackend(), credentials, progress
-        )
+        outcome = await build_spark_image(resource.spec, inputs, DockerBackend(), credentials, progress)
         click.echo(f"inputs {outcome.inputs_hash}", err=True)
         for built in outcome.images:
             click.echo(f"{built.ref}@{built.digest}")
@@ -259,8 +255,9 @@ def image_check(ref: str, variant: str, databricks: bool) -> None:
         raise click.ClickException(str(error)) from None
     for finding in findings:
         click.echo(finding.line())
-    failed = [f for f in findings if f.required and not f.ok]
-    click.echo(f"{len(findings) - len(failed)} passed, {len(failed)} failed")
+    failed = [f for f in findings if f.failed]
+    skipped = [f for f in findings if f.skipped]
+    click.echo(f"{len(findings) - len(failed) - len(skipped)} passed, {len(failed)} failed, {len(skipped)} skipped")
     if failed:
         sys.exit(1)
 

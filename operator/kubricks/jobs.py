@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubricks.api.sparkjob import SparkJob
-from kubricks.k8s.conditions import TIME_FORMAT, with_condition
+from kubricks.k8s.conditions import TIME_FORMAT, Progress, with_kstatus
 
-READY = "Ready"
 FINAL_REASONS = frozenset({"Cancelled", "ContainerServicesDisabled"})
 """Ends that no retry would change."""
 
@@ -68,15 +67,25 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.strptime(value, TIME_FORMAT) if value else None
 
 
+def progress_of(phase: str) -> Progress:
+    """A job is reconciling until it ends; a failed or cancelled job is stalled (a spec change starts it again)."""
+    if phase == "Succeeded":
+        return Progress.SETTLED
+    if phase in ("Failed", "Cancelled"):
+        return Progress.STALLED
+    return Progress.RECONCILING
+
+
 def job_status(
     ctx: JobContext, target: str, phase: str, ready: bool, reason: str, message: str, **fields: Any
 ) -> dict[str, Any]:
+    conditions = with_kstatus(ctx.status.get("conditions"), ready, progress_of(phase), reason, message, ctx.generation)
     return {
         "phase": phase,
         "target": target,
         "observedGeneration": ctx.generation,
         "message": message,
-        "conditions": with_condition(ctx.status.get("conditions"), READY, ready, reason, message, ctx.generation),
+        "conditions": conditions,
         **fields,
     }
 
@@ -120,6 +129,12 @@ def end_attempt(ctx: JobContext, target: str, reason: str, message: str, **field
         wake_after=float(ctx.job.spec.ttl_seconds_after_finished),
         event=("Normal" if succeeded else "Warning", reason, text),
     )
+
+
+def submission_refused(ctx: JobContext, target: str, message: str) -> Decision:
+    """The API server or the workspace refused what the attempt sent: the attempt fails, and is retried as
+    restartPolicy says (a quota or an admission webhook may let the next one through)."""
+    return end_attempt(ctx, target, "SubmissionFailed", message)
 
 
 def finished(ctx: JobContext) -> Decision:

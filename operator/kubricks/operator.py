@@ -7,18 +7,24 @@ from typing import Any
 
 import kopf
 
-from kubricks import handlers as _handlers  # noqa: F401 - registers the handlers
 from kubricks import metrics
-from kubricks.api.crd import GROUP
-from kubricks.handlers import databricks as _databricks  # noqa: F401
+from kubricks.api.crd import GROUP, plural
+from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
+from kubricks.api.sparkimage import SparkImage
+from kubricks.api.sparkjob import SparkJob
+from kubricks.control.databricks import WorkspaceClients
+from kubricks.control.supervisor import Supervisor
+from kubricks.handlers import cluster as _cluster  # noqa: F401 - importing a handler module registers it
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
 from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
+from kubricks.handlers import workspace as _workspace  # noqa: F401
 
 FINALIZER = f"{GROUP}/finalizer"
+"""Held only by objects with cleanup outside Kubernetes: Databricks SparkJobs (their run) and DatabricksClusters."""
 
 
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -26,6 +32,23 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     )
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
+    # kopf removes its finalizer by itself from SparkJobs (their deletion handler decides who needs it);
+    # SparkImages and workspaces have no handler that would, so their supervisors take it off.
+    for kind, stale_finalizer in (
+        (SparkJob, None),
+        (SparkImage, FINALIZER),
+        (DatabricksWorkspace, FINALIZER),
+        (DatabricksCluster, None),
+    ):
+        setattr(memo, plural(kind), Supervisor(plural(kind), kind.KIND, stale_finalizer))
+    memo.databricks = WorkspaceClients()
+
+
+@kopf.on.cleanup()
+async def stop(memo: kopf.Memo, **_: Any) -> None:
+    for kind in (SparkJob, SparkImage, DatabricksWorkspace, DatabricksCluster):
+        await getattr(memo, plural(kind)).shutdown()
+    await memo.databricks.close()
 
 
 def run(

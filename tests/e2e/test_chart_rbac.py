@@ -67,8 +67,11 @@ def test_the_operator_needs_no_more_than_the_charts_rbac(
 ) -> None:
     operator_process.stop()
     try:
-        operator_process.start(f"--namespace={namespace}", kubeconfig=chart_kubeconfig)
-        kubectl("apply", "-n", namespace, "-f", "-", stdin=spark_job("least-privilege", wordcount_image))
+        default = f"--default-pull-secret={pull_secret}"
+        operator_process.start(f"--namespace={namespace}", default, kubeconfig=chart_kubeconfig)
+        job = yaml.safe_load(spark_job("least-privilege", wordcount_image))
+        del job["spec"]["image"]["pullSecret"]  # pulls with the namespace's default pull Secret
+        kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(job))
         assert wait_phase(namespace, "least-privilege", "Succeeded")["attempt"] == 1
     finally:
         operator_process.stop()
@@ -85,6 +88,7 @@ def test_the_operator_needs_no_more_than_the_charts_rbac(
 
     assert can_i("create", "pods", "-n", namespace) == "yes"
     assert can_i("list", "secrets", "-n", namespace) == "no", "it reads the Secrets it is told of, by name"
+    assert can_i("create", "secrets", "-n", namespace) == "no", "it copies no Secret anywhere"
     assert can_i("get", "pods", "-n", "kube-system") == "no", "nothing outside the watched namespace"
     assert can_i("create", "deployments", "-n", namespace) == "no"
     refused = subprocess.run(

@@ -152,3 +152,23 @@ def test_a_spec_change_during_a_build_supersedes_it(
     assert resource["status"]["observedGeneration"] == 2
     events = kubectl("get", "events", "-n", namespace, "--field-selector", "reason=Superseded").stdout
     assert "moving" in events
+
+
+def test_the_same_spec_under_another_name_and_namespace_builds_nothing(
+    platform: dict[str, str], namespace: str, operator_log: Path
+) -> None:
+    other = f"{namespace}-other"
+    kubectl("create", "namespace", other)
+    try:
+        for where, name in ((namespace, "first"), (other, "second")):
+            prepare(platform, where, platform["KUBRICKS_TEST_REGISTRY_PASSWORD"])
+            manifest = yaml.safe_load(spark_image(platform, name))
+            manifest["spec"]["registry"]["repository"] = f"{platform['KUBRICKS_TEST_REGISTRY']}/e2e/shared"
+            kubectl("apply", "-n", where, "-f", "-", stdin=yaml.safe_dump(manifest))
+            kubectl("wait", "-n", where, "--for=condition=Ready", f"sparkimage/{name}", "--timeout=600s")
+        first, second = get(namespace, "first")["status"], get(other, "second")["status"]
+        assert first["inputsHash"] == second["inputsHash"]
+        assert first["images"] == second["images"]
+        assert second["message"] == "images ready: cpu already in the registry"
+    finally:
+        kubectl("delete", "namespace", other, "--wait=false")

@@ -3,7 +3,9 @@
 import json
 from typing import Any
 
-from tests.databricks_support import EmulatorProcess
+import httpx
+
+from tests.databricks_support import OAUTH_CLIENT, TOKEN, EmulatorProcess, emulator
 from tests.e2e.conftest import OperatorProcess, apply, kubectl
 from tests.support import wait_until
 
@@ -22,6 +24,11 @@ def wheel_job(namespace: str, name: str, **spec: Any) -> None:
         **spec,
     }
     apply(namespace, "SparkJob", name, body)
+
+
+def finalizers(namespace: str, kind: str, name: str) -> list[str]:
+    metadata = json.loads(kubectl("get", kind, name, "-n", namespace, "-o", "json").stdout)["metadata"]
+    return list(metadata.get("finalizers") or [])
 
 
 def status(namespace: str, kind: str, name: str) -> dict[str, Any]:
@@ -55,6 +62,9 @@ def test_a_wheel_job_runs_on_a_new_cluster(namespace: str, workspace: EmulatorPr
     task = submitted["tasks"][0]
     assert task["task_key"] == "etl"
     kubectl("wait", "-n", namespace, "--for=condition=Ready", "sparkjob/etl", "--timeout=10s")
+    # Deleting the job must cancel a run that is not over: only Databricks jobs hold the finalizer for that.
+    assert finalizers(namespace, "sparkjob", "etl") == ["kubricks.dev/finalizer"]
+    assert not finalizers(namespace, "databricksworkspace", "prod")
 
 
 def test_a_failing_run_fails_the_job_with_the_runs_error(
@@ -231,3 +241,53 @@ def test_an_image_pull_failure_is_reported_with_databricks_reason(
     assert ready(terminated)["reason"] == "ImagePullFailed"
     assert "DOCKER_IMAGE_PULL_FAILURE" in terminated["message"]
     assert "manifest unknown" in terminated["message"]
+
+
+def clusters_tagged(fake: EmulatorProcess, uid: str) -> list[str]:
+    response = httpx.get(f"{fake.url}/api/2.1/clusters/list", headers={"Authorization": f"Bearer {TOKEN}"})
+    clusters = response.json().get("clusters") or []
+    return [c["cluster_id"] for c in clusters if (c.get("custom_tags") or {}).get("kubricks-uid") == uid]
+
+
+def test_a_create_whose_answer_is_lost_makes_no_second_cluster(
+    namespace: str, workspace: EmulatorProcess, operator_log: object
+) -> None:
+    workspace.faults(lost_creates=1)
+    apply(namespace, "DatabricksCluster", "once", cluster_spec(IMAGE))
+    running = cluster_phase(namespace, "once", "Running")
+    uid = json.loads(kubectl("get", "databrickscluster", "once", "-n", namespace, "-o", "json").stdout)["metadata"][
+        "uid"
+    ]
+    assert clusters_tagged(workspace, uid) == [running["clusterId"]]
+    assert workspace.requests()["POST /api/2.1/clusters/create"] == 1, "the lost create is found, not sent again"
+
+
+def test_one_client_per_workspace_reuses_its_oauth_token_and_reads_a_changed_secret(
+    namespace: str, operator_log: object
+) -> None:
+    with emulator() as fake:
+        client_id, client_secret = OAUTH_CLIENT
+        kubectl(
+            "create", "secret", "generic", "dbx-sp", "-n", namespace,
+            f"--from-literal=client-id={client_id}", f"--from-literal=client-secret={client_secret}",
+        )  # fmt: skip
+        apply(namespace, "DatabricksWorkspace", "prod", {"host": fake.url, "auth": {"oauth": {"secret": "dbx-sp"}}})
+        kubectl("wait", "-n", namespace, "--for=condition=Ready", "databricksworkspace/prod", "--timeout=60s")
+        fake.faults(pending=1.0, running=5.0)
+        wheel_job(namespace, "polled")
+        assert wait_phase(namespace, "polled", ("Succeeded", "Failed"))["phase"] == "Succeeded"
+        counts = fake.requests()
+        assert counts["GET /api/2.2/jobs/runs/get"] >= 3, counts
+        assert counts["POST /oidc/v1/token"] == 1, "one token for the check and every poll"
+
+        # The service principal's secret is rotated in the workspace, then in the Secret: the refused token drops
+        # the client, and the next job reads the new Secret.
+        fake.faults(oauthClients={client_id: "rotated"})
+        kubectl("delete", "secret", "dbx-sp", "-n", namespace)
+        kubectl(
+            "create", "secret", "generic", "dbx-sp", "-n", namespace,
+            f"--from-literal=client-id={client_id}", "--from-literal=client-secret=rotated",
+        )  # fmt: skip
+        wheel_job(namespace, "after-rotation")
+        assert wait_phase(namespace, "after-rotation", ("Succeeded", "Failed"))["phase"] == "Succeeded"
+        assert fake.requests()["POST /oidc/v1/token"] == 2

@@ -48,8 +48,12 @@ def wait_phase(namespace: str, name: str, phase: str, timeout: float = SPARK_RUN
     return wait_until(reached, timeout=timeout, what=f"SparkJob {name} to be {phase}", interval=0.5)
 
 
+def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
+    return next(c for c in status["conditions"] if c["type"] == type_)
+
+
 def ready_condition(status: dict[str, Any]) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == "Ready")
+    return condition(status, "Ready")
 
 
 def pods(core_v1: client.CoreV1Api, namespace: str, name: str, role: str) -> list[client.V1Pod]:
@@ -93,7 +97,9 @@ def test_a_pyspark_job_runs_on_a_driver_and_two_executors_to_its_answer(
     # the headless Service's DNS name.
     registered = [line for line in log.splitlines() if "Registered executor" in line]
     assert {line.rsplit("with ID ", 1)[1].split(",")[0] for line in registered} == {"1", "2"}, log[-3000:]
-    kubectl("wait", "-n", namespace, "--for=condition=Ready", "sparkjob/wordcount", "--timeout=10s")
+    # What kstatus (Flux, Argo CD, kubectl wait) reads: done, nothing in progress, nothing stuck.
+    for condition in ("Ready", "Reconciling=false", "Stalled=false"):
+        kubectl("wait", "-n", namespace, f"--for=condition={condition}", "sparkjob/wordcount", "--timeout=10s")
 
 
 def test_a_failing_app_is_retried_then_fails_with_its_exit_code_and_last_log_lines(
@@ -113,6 +119,7 @@ def test_a_failing_app_is_retried_then_fails_with_its_exit_code_and_last_log_lin
     assert (ready_condition(status)["status"], ready_condition(status)["reason"]) == ("False", "DriverFailed")
     assert "the driver exited with code 1" in status["message"]
     assert "wordcount has no entry point 'no_such_function'" in status["message"]
+    assert condition(status, "Stalled")["status"] == "True", "a failed job waits for a person"
     events = kubectl("get", "events", "-n", namespace, "--field-selector", "involvedObject.name=broken").stdout
     assert events.count("DriverFailed") >= 1
 
@@ -246,39 +253,28 @@ def test_an_operator_killed_mid_run_loses_nothing_and_duplicates_nothing(
     assert [p.metadata.name for p in pods(core_v1, namespace, "survivor", "driver")] == [driver.metadata.name]
 
 
-def test_the_operators_pull_secret_lets_a_job_without_one_pull(
+def test_the_default_pull_secret_is_the_namespaces_own_never_a_copy(
     core_v1: client.CoreV1Api,
     namespace: str,
-    platform: dict[str, str],
+    pull_secret: str,
     wordcount_image: str,
     operator_process: OperatorProcess,
     operator_log: object,
 ) -> None:
-    source = f"{namespace}-registry"
-    kubectl("create", "namespace", source)
+    operator_process.stop()
+    operator_process.start("--all-namespaces", "--default-pull-secret", pull_secret)
     try:
-        kubectl(
-            "create", "secret", "docker-registry", "regcred", "-n", source,
-            f"--docker-server={platform['KUBRICKS_TEST_REGISTRY']}",
-            f"--docker-username={platform['KUBRICKS_TEST_REGISTRY_USER']}",
-            f"--docker-password={platform['KUBRICKS_TEST_REGISTRY_PASSWORD']}",
-        )  # fmt: skip
-        operator_process.stop()
-        operator_process.start("--all-namespaces", "--pull-secret", f"{source}/regcred")
-        try:
-            job = yaml.safe_load(spark_job("pulls", wordcount_image))
-            del job["spec"]["image"]["pullSecret"]
-            apply(namespace, yaml.safe_dump(job))
-            wait_phase(namespace, "pulls", "Running", timeout=120)
-            (driver,) = pods(core_v1, namespace, "pulls", "driver")
-            assert [s.name for s in driver.spec.image_pull_secrets] == ["kubricks-pull-regcred"]
-            copied = core_v1.read_namespaced_secret("kubricks-pull-regcred", namespace)
-            assert copied.data == core_v1.read_namespaced_secret("regcred", source).data
-        finally:
-            operator_process.stop()
-            operator_process.start()
+        job = yaml.safe_load(spark_job("pulls", wordcount_image))
+        del job["spec"]["image"]["pullSecret"]
+        apply(namespace, yaml.safe_dump(job))
+        wait_phase(namespace, "pulls", "Running", timeout=120)
+        (driver,) = pods(core_v1, namespace, "pulls", "driver")
+        assert [s.name for s in driver.spec.image_pull_secrets] == [pull_secret]
+        secrets = [s.metadata.name for s in core_v1.list_namespaced_secret(namespace).items]
+        assert secrets == [pull_secret], "kubricks copies no Secret into the namespace"
     finally:
-        kubectl("delete", "namespace", source, "--wait=false")
+        operator_process.stop()
+        operator_process.start()
 
 
 def test_dynamic_allocation_adds_executors_for_work_and_removes_them_when_idle(
@@ -308,3 +304,32 @@ def test_dynamic_allocation_adds_executors_for_work_and_removes_them_when_idle(
     wait_phase(namespace, "elastic", "Succeeded")
     log = core_v1.read_namespaced_pod_log(driver.metadata.name, namespace)
     assert "removed due to idle timeout" in log, log[-3000:]
+
+
+def test_a_submission_the_api_server_refuses_fails_the_attempt_with_its_message(
+    namespace: str, pull_secret: str, wordcount_image: str, operator_log: object
+) -> None:
+    no_account = {**SMALL_PODS, "serviceAccount": "nobody-made-this"}
+    retry_once = {"type": "OnFailure", "retries": 1, "backoffSeconds": 1}
+    apply(namespace, spark_job("refused", wordcount_image, kubernetes=no_account, restartPolicy=retry_once))
+    status = wait_phase(namespace, "refused", "Failed", timeout=60)
+    assert status["attempt"] == 2, "a refused submission is retried as restartPolicy says"
+    assert ready_condition(status)["reason"] == "SubmissionFailed"
+    assert "the API server refused to create the resources of attempt 2 (HTTP 403)" in status["message"]
+    assert 'serviceaccount "nobody-made-this" not found' in status["message"]
+    events = kubectl("get", "events", "-n", namespace, "--field-selector", "reason=SubmissionFailed").stdout
+    assert "refused" in events
+
+
+def test_kubernetes_jobs_hold_no_finalizer_so_they_go_without_the_operator(
+    namespace: str, pull_secret: str, wordcount_image: str, operator_process: OperatorProcess, operator_log: object
+) -> None:
+    apply(namespace, spark_job("unfinalized", wordcount_image))
+    wait_phase(namespace, "unfinalized", "Running", timeout=120)
+    metadata = json.loads(kubectl("get", "sparkjob", "unfinalized", "-n", namespace, "-o", "json").stdout)["metadata"]
+    assert not metadata.get("finalizers")
+    operator_process.stop()
+    try:
+        kubectl("delete", "sparkjob", "unfinalized", "-n", namespace, "--timeout=20s")
+    finally:
+        operator_process.start()

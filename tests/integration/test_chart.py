@@ -15,7 +15,7 @@ COMBINATIONS = {
     "registry": ["--set", "registry.enabled=true"],
     "service-monitor-off-metrics": ["--set", "metrics.enabled=false"],
     "no-crds": ["--set", "crds.install=false"],
-    "pull-secret": ["--set", "pullSecret=kubricks-system/regcred"],
+    "default-pull-secret": ["--set", "defaultPullSecret=regcred"],
 }
 
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from kubricks.api.databricks import DatabricksCluster
-from kubricks.databricks.cluster_state import ClusterObservation, decide_cluster, spec_hash
+from kubricks.databricks.cluster_state import ClusterObservation, decide_cluster, spec_hash, tagged_cluster
 from kubricks.databricks.payloads import create_cluster
 from kubricks.databricks.state import WorkspaceState
 from kubricks.jobs import ImageState
@@ -60,7 +60,7 @@ def test_a_cluster_that_vanished_is_created_again() -> None:
 def test_states_map_to_phases(state: str, phase: str, ready: bool) -> None:
     decision = observe({"clusterId": "0101-a", "appliedSpecHash": APPLIED}, {"cluster_id": "0101-a", "state": state})
     assert decision.status["phase"] == phase
-    assert (decision.status["conditions"][-1]["status"] == "True") == ready
+    assert (decision.status["conditions"][0]["status"] == "True") == ready
     assert decision.create is None
     assert decision.edit is None
 
@@ -87,15 +87,63 @@ def test_an_image_pull_failure_names_databricks_reason() -> None:
         },
     }
     decision = observe({"clusterId": "0101-a", "appliedSpecHash": APPLIED}, details)
-    assert decision.status["conditions"][-1]["reason"] == "ImagePullFailed"
+    assert decision.status["conditions"][0]["reason"] == "ImagePullFailed"
     assert "DOCKER_IMAGE_PULL_FAILURE (CLIENT_ERROR: databricks_error_message=denied)" in decision.status["message"]
 
 
 def test_waits_for_the_image_and_the_workspace_and_refuses_a_workspace_without_dcs() -> None:
     assert (
-        observe({}, None, image=ImageState(waiting="Building")).status["conditions"][-1]["reason"] == "WaitingForImage"
+        observe({}, None, image=ImageState(waiting="Building")).status["conditions"][0]["reason"] == "WaitingForImage"
     )
-    assert observe({}, None, workspace=WorkspaceState()).status["conditions"][-1]["reason"] == "WaitingForWorkspace"
+    assert observe({}, None, workspace=WorkspaceState()).status["conditions"][0]["reason"] == "WaitingForWorkspace"
     off = observe({}, None, workspace=WorkspaceState(exists=True, container_services=False))
     assert off.status["phase"] == "Error"
     assert off.create is None
+
+
+@pytest.mark.parametrize(
+    ("tags", "found"),
+    [
+        ({"kubricks-uid": UID}, "0101-mine"),
+        ({"kubricks-uid": "another-uid"}, None),
+        ({}, None),
+    ],
+    ids=["tagged-with-this-uid", "another-objects", "untagged"],
+)
+def test_a_cluster_is_found_by_the_uid_tag(tags: dict[str, str], found: str | None) -> None:
+    clusters = [{"cluster_id": "0101-other"}, {"cluster_id": "0101-mine", "custom_tags": tags}]
+    assert (tagged_cluster(clusters, UID) or {}).get("cluster_id") == found
+
+
+@pytest.mark.parametrize(
+    ("image", "edits"),
+    [(IMAGE.ref, False), ("registry.example.com/team/shared@sha256:" + "c" * 64, True)],
+    ids=["same-image-kept", "other-image-edited"],
+)
+def test_an_adopted_cluster_is_kept_when_it_runs_the_wanted_image(image: str, edits: bool) -> None:
+    details = {"cluster_id": "0101-lost", "state": "RUNNING", "docker_image": {"url": image}}
+    decision = observe({}, details, adopted=True)
+    assert decision.create is None, "an adopted cluster is never created again"
+    assert decision.status["clusterId"] == "0101-lost"
+    assert (decision.edit is not None) == edits
+    assert decision.status["appliedSpecHash"] == APPLIED
+
+
+@pytest.mark.parametrize(
+    ("state", "termination", "progress"),
+    [
+        ("RUNNING", None, ("False", "False")),
+        ("PENDING", None, ("True", "False")),
+        ("TERMINATED", None, ("False", "False")),
+        ("TERMINATED", {"code": "DOCKER_IMAGE_PULL_FAILURE", "type": "CLIENT_ERROR"}, ("False", "True")),
+        ("ERROR", None, ("False", "True")),
+    ],
+    ids=["running", "pending", "terminated", "image-pull-failure", "error"],
+)
+def test_kstatus_reconciling_and_stalled_follow_the_cluster(
+    state: str, termination: dict[str, str] | None, progress: tuple[str, str]
+) -> None:
+    details = {"cluster_id": "0101-a", "state": state, **({"termination_reason": termination} if termination else {})}
+    conditions = observe({"clusterId": "0101-a", "appliedSpecHash": APPLIED}, details).status["conditions"]
+    by_type = {c["type"]: c["status"] for c in conditions}
+    assert (by_type["Reconciling"], by_type["Stalled"]) == progress

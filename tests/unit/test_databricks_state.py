@@ -50,7 +50,7 @@ SUBMITTED = {"phase": "Submitted", "attempt": 1, "startTime": "2026-11-22T11:59:
 
 
 def reason(decision: Decision) -> str:
-    return decision.status["conditions"][-1]["reason"]
+    return decision.status["conditions"][0]["reason"]
 
 
 def test_a_new_job_is_submitted_with_its_attempts_token() -> None:

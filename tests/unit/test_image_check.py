@@ -1,6 +1,8 @@
 """The image check's judgement, from observed facts to findings."""
 
-from kubricks.images.check import EXECUTOR_STARTED, Observations, judge
+import pytest
+
+from kubricks.images.check import Observations, judge
 
 GOOD_FACTS = {
     "spark_submit": "version 3.5.3",
@@ -33,12 +35,12 @@ def observed(**facts: str) -> Observations:
         arbitrary_uid_output="spark\nwritable\n",
         driver_exit=0,
         driver_output="... version 3.5.3 ...",
-        executor_output=f"INFO {EXECUTOR_STARTED}: Started daemon",
+        executor_output="24/11/24 10:00:00 INFO KubernetesExecutorBackend: Started daemon with process name: 1@x",
     )
 
 
 def failing(findings: list) -> dict[str, str]:
-    return {f.check: f.detail for f in findings if f.required and not f.ok}
+    return {f.check: f.detail for f in findings if f.failed}
 
 
 def test_a_good_image_passes_every_check() -> None:
@@ -86,3 +88,42 @@ def test_roles_and_user() -> None:
         "executor role",
         "arbitrary uid",
     }
+
+
+@pytest.mark.parametrize(
+    ("output", "passes"),
+    [
+        ("INFO KubernetesExecutorBackend: Started daemon with process name: 1@host", True),
+        ("INFO KubernetesExecutorBackend: Connecting to driver: spark://CoarseGrainedScheduler@127.0.0.1:9/", True),
+        (
+            "Error: Could not find or load main class "
+            "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend\n"
+            "Caused by: java.lang.ClassNotFoundException: "
+            "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend",
+            False,
+        ),
+        ("", False),
+    ],
+    ids=["started", "connecting", "class-not-found-naming-the-class", "nothing"],
+)
+def test_the_executor_role_passes_only_when_the_backend_started(output: str, passes: bool) -> None:
+    bad = observed()
+    bad.executor_output = output
+    assert ("executor role" not in failing(judge(bad, "cpu", databricks=False))) == passes
+
+
+@pytest.mark.parametrize(
+    ("output", "mark"),
+    [
+        ('{"name": "gpu", "addresses": ["0", "1"]}', "PASS"),
+        ('{"name": "gpu", "addresses": []}', "SKIP"),
+        ("nvidia-smi: not found", "FAIL"),
+        ('{"name": "fpga", "addresses": ["0"]}', "FAIL"),
+    ],
+    ids=["gpus-found", "no-gpu-here", "not-json", "wrong-resource"],
+)
+def test_gpu_discovery_without_a_gpu_is_skipped_never_passed(output: str, mark: str) -> None:
+    findings = judge(observed(discovery_output=output), "gpu", databricks=False)
+    discovery = next(f for f in findings if f.check == "GPU discovery script")
+    assert discovery.line().startswith(mark)
+    assert discovery.failed == (mark == "FAIL")

@@ -6,12 +6,11 @@ import json
 import pytest
 
 from kubricks.api.sparkimage import BuiltImage, ProxySpec
+from kubricks.failures import MissingObject
 from kubricks.images import lifecycle
-from kubricks.images.backend import BuildError, PushedImage
-from kubricks.images.builder import BuildOutcome, InputError
-from kubricks.images.registry import RegistryError, credentials_from_docker_config, parse_image
+from kubricks.images.outcomes import BuildError, BuildOutcome, InputError, PushedImage, RegistryError
+from kubricks.images.registry import credentials_from_docker_config, parse_image
 from kubricks.images.render import proxy_build_args
-from kubricks.k8s.client import MissingObject
 from kubricks.k8s.conditions import with_condition
 
 DIGEST = "sha256:" + "d" * 64

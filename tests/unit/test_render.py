@@ -1,7 +1,6 @@
 """The Dockerfile renderer: golden files for the examples, and one test per spec shape."""
 
 import io
-import os
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 from kubricks.api.sparkimage import SparkImageSpec
 from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, render
 from tests.invalid_manifests import example, patched
+from tests.support import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 DIGEST = "sha256:" + "a" * 64
@@ -32,17 +32,14 @@ def spec_of(file: str, changes: dict[str, Any] | None = None) -> SparkImageSpec:
 
 
 def rendered(file: str, changes: dict[str, Any] | None = None, inputs: ResolvedInputs = INPUTS) -> BuildContext:
-    return render(spec_of(file, changes), inputs, f"default/{Path(file).stem}")
+    return render(spec_of(file, changes), inputs)
 
 
 @pytest.mark.parametrize("file", ["sparkimage-pip.yaml", "sparkimage-gpu.yaml", "sparkimage-databricks.yaml"])
 def test_golden_dockerfiles(file: str) -> None:
     """Set KUBRICKS_UPDATE_GOLDEN=1 to rewrite them after an intended change; review the diff."""
     golden = GOLDEN / f"{Path(file).stem}.Dockerfile"
-    dockerfile = rendered(file).dockerfile
-    if os.environ.get("KUBRICKS_UPDATE_GOLDEN"):
-        golden.write_text(dockerfile)
-    assert dockerfile == golden.read_text()
+    assert_golden(golden, rendered(file).dockerfile)
 
 
 def test_bases_are_pinned_by_digest() -> None:
@@ -202,6 +199,30 @@ class TestContentAddress:
         assert (
             rendered("sparkimage-pip.yaml", inputs=new_commit).inputs_hash()
             != rendered("sparkimage-pip.yaml").inputs_hash()
+        )
+
+    @pytest.mark.parametrize(
+        "script", ["kubricks/bin/entrypoint", "kubricks/bin/spark-env", "kubricks/bin/gpu-discovery"]
+    )
+    def test_the_images_own_scripts_are_part_of_it(self, script: str) -> None:
+        context = rendered("sparkimage-gpu.yaml")
+        assert script in context.files
+        changed = BuildContext(context.dockerfile, {**context.files, script: b"#!/bin/sh\n"}, context.build_args)
+        assert changed.inputs_hash() != context.inputs_hash()
+
+    @pytest.mark.parametrize(
+        "metadata",
+        [{"metadata.name": "another-name"}, {"metadata.namespace": "another-team"}],
+        ids=["name", "namespace"],
+    )
+    def test_the_resources_name_and_namespace_are_not(self, metadata: dict[str, str]) -> None:
+        assert rendered("sparkimage-pip.yaml", metadata).inputs_hash() == rendered("sparkimage-pip.yaml").inputs_hash()
+
+    def test_the_builds_own_cas_are_not_they_only_let_downloads_verify(self) -> None:
+        other_ca = ResolvedInputs(**{**INPUTS.__dict__, "ca_bundle": "-----BEGIN CERTIFICATE-----\nMIIC\n"})
+        assert (
+            rendered("sparkimage-pip.yaml", inputs=other_ca).inputs_hash()
+            == rendered("sparkimage-pip.yaml").inputs_hash()
         )
 
     def test_tag_names_the_variant_and_the_hash(self) -> None:

@@ -1,6 +1,5 @@
 """What a SparkJob renders to on Kubernetes: golden files for the examples, and Spark's conventions."""
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +7,7 @@ import pytest
 import yaml
 
 from kubricks.api.sparkjob import SparkJob
-from kubricks.k8s.yamlio import dump_all
+from kubricks.api.yamlio import dump_all
 from kubricks.spark.manifests import (
     Attempt,
     attempt_resources,
@@ -19,6 +18,7 @@ from kubricks.spark.manifests import (
     spark_properties,
 )
 from tests.invalid_manifests import example, patched
+from tests.support import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 UID = "6f1c1b2a-0000-4000-8000-000000000001"
@@ -50,10 +50,7 @@ def test_golden_manifests(file: str) -> None:
     """Set KUBRICKS_UPDATE_GOLDEN=1 to rewrite them after an intended change; review the diff."""
     resource = job(file)
     text = dump_all(attempt_resources(resource, attempt(resource), IMAGE, None))
-    golden = GOLDEN / file
-    if os.environ.get("KUBRICKS_UPDATE_GOLDEN"):
-        golden.write_text(text)
-    assert text == golden.read_text()
+    assert_golden(GOLDEN / file, text)
 
 
 def test_driver_pod_follows_sparks_conventions() -> None:

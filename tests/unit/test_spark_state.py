@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from kubricks.api.sparkjob import SparkJob
-from kubricks.jobs import Decision, ImageState
+from kubricks.jobs import Decision, ImageState, progress_of, submission_refused
+from kubricks.k8s.conditions import Progress
 from kubricks.spark.manifests import Attempt
 from kubricks.spark.state import Observation, PodView, decide, pod_view
 from tests.invalid_manifests import example, patched
@@ -46,7 +47,7 @@ def observe(
 
 
 def ready_reason(decision: Decision) -> str:
-    return decision.status["conditions"][-1]["reason"]
+    return decision.status["conditions"][0]["reason"]
 
 
 def test_a_new_job_submits_its_first_attempt() -> None:
@@ -219,7 +220,7 @@ def test_finished_jobs_expire_after_their_ttl() -> None:
 
 def test_success_sets_ready_and_completion_time() -> None:
     decision = observe(RUNNING, [driver("Succeeded")], changes={"spec.restartPolicy": {"type": "Never"}})
-    condition = decision.status["conditions"][-1]
+    condition = decision.status["conditions"][0]
     assert condition["status"] == "True"
     assert decision.status["completionTime"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert decision.wake_after == 86400
@@ -258,21 +259,61 @@ def test_pod_view_reads_what_the_api_serves() -> None:
     assert pending.unschedulable == "no fit"
 
 
-def test_a_job_naming_no_pull_secret_gets_a_copy_of_the_operators_default() -> None:
-    source = ("regcred", {".dockerconfigjson": "e30="})
-    anonymous = {"spec.image": {"ref": "registry.example.com/etl:1"}}
-    decision = decide(
-        Observation(
-            job(anonymous), UID, 3, {}, ImageState(ref="registry.example.com/etl:1"), NOW, default_pull_secret=source
-        )
-    )
-    secret = next(m for m in decision.create if m["kind"] == "Secret")
-    assert secret["metadata"]["name"] == "kubricks-pull-regcred"
-    assert secret["metadata"]["namespace"] == "team"
-    assert secret["type"] == "kubernetes.io/dockerconfigjson"
-    assert secret["data"] == {".dockerconfigjson": "e30="}
-    assert secret["metadata"]["ownerReferences"][0]["kind"] == "SparkJob"
+@pytest.mark.parametrize(
+    ("job_secret", "image_secret", "default", "expected"),
+    [
+        ("own", "pushed-with", "platform", ["own"]),
+        (None, "pushed-with", "platform", ["pushed-with"]),
+        (None, None, "platform", ["platform"]),
+        (None, None, None, []),
+    ],
+    ids=["the-jobs-own", "the-sparkimages-push-secret", "the-operators-default", "none"],
+)
+def test_pods_pull_with_the_first_secret_named(
+    job_secret: str | None, image_secret: str | None, default: str | None, expected: list[str]
+) -> None:
+    image = {"ref": "registry.example.com/etl:1", **({"pullSecret": job_secret} if job_secret else {})}
+    state = ImageState(ref="registry.example.com/etl:1", pull_secret=image_secret)
+    decision = decide(Observation(job({"spec.image": image}), UID, 3, {}, state, NOW, default_pull_secret=default))
     pod = next(m for m in decision.create if m["kind"] == "Pod")
-    assert pod["spec"]["imagePullSecrets"] == [{"name": "kubricks-pull-regcred"}]
-    own = decide(Observation(job(), UID, 3, {}, IMAGE, NOW, default_pull_secret=source))
-    assert not [m for m in own.create if m["kind"] == "Secret"], "a job with its own pull Secret keeps it"
+    assert [s["name"] for s in pod["spec"].get("imagePullSecrets", [])] == expected
+    assert not [m for m in decision.create if m["kind"] == "Secret"], "Secrets are the namespace's, never copied"
+
+
+@pytest.mark.parametrize(
+    ("policy", "phase", "attempt", "deleted", "progress"),
+    [
+        ({"type": "OnFailure", "retries": 2}, "Pending", 2, [1], ("True", "False")),
+        ({"type": "Never"}, "Failed", 1, [], ("False", "True")),
+    ],
+    ids=["retried-per-restart-policy", "final"],
+)
+def test_a_refused_submission_ends_the_attempt(
+    policy: dict[str, Any], phase: str, attempt: int, deleted: list[int], progress: tuple[str, str]
+) -> None:
+    submitting = Observation(job({"spec.restartPolicy": policy}), UID, 3, {"phase": "Pending"}, IMAGE, NOW)
+    decision = submission_refused(submitting, "kubernetes", "the API server refused to create the pod (HTTP 403)")
+    assert (decision.status["phase"], decision.status["attempt"]) == (phase, attempt)
+    assert decision.delete_attempts == deleted, "a retry first removes what the refused attempt did create"
+    assert ready_reason(decision) == "SubmissionFailed"
+    assert "HTTP 403" in decision.status["message"]
+    assert decision.event is not None
+    assert decision.event[:2] == ("Warning", "SubmissionFailed")
+    by_type = {c["type"]: c["status"] for c in decision.status["conditions"]}
+    assert (by_type["Reconciling"], by_type["Stalled"]) == progress
+
+
+@pytest.mark.parametrize(
+    ("phase", "progress"),
+    [
+        ("Pending", Progress.RECONCILING),
+        ("WaitingForImage", Progress.RECONCILING),
+        ("Submitted", Progress.RECONCILING),
+        ("Running", Progress.RECONCILING),
+        ("Succeeded", Progress.SETTLED),
+        ("Failed", Progress.STALLED),
+        ("Cancelled", Progress.STALLED),
+    ],
+)
+def test_a_jobs_phase_decides_reconciling_and_stalled(phase: str, progress: Progress) -> None:
+    assert progress_of(phase) is progress

@@ -13,7 +13,7 @@ from kubricks.api.base import Resource
 from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
-from kubricks.k8s.yamlio import dump_all
+from kubricks.api.yamlio import dump_all
 
 GROUP = "kubricks.dev"
 VERSION = "v1alpha1"

@@ -79,20 +79,24 @@ class DatabricksClient:
 
     # --- transport ----------------------------------------------------------------------------------
 
-    async def _send_with_retries(self, method: str, path: str, **options: Any) -> httpx.Response:
+    async def _send_with_retries(
+        self, method: str, path: str, *, idempotent: bool = True, **options: Any
+    ) -> httpx.Response:
+        """Sends with retries on connection errors, 429 and 5xx. A call that is not idempotent is retried only
+        where Databricks cannot have acted on it (no connection, or 429): after a 5xx or a lost answer it may
+        have, and the caller must look before sending it again."""
         for attempt in range(1, self.max_attempts + 1):
             try:
                 response = await self._http.request(method, path, **options)
             except httpx.TransportError as failure:
-                if attempt == self.max_attempts:
+                if attempt == self.max_attempts or not (idempotent or isinstance(failure, httpx.ConnectError)):
                     raise ServerError(0, "UNREACHABLE", f"cannot reach {self.host}: {failure}") from None
                 delay = self._delay(attempt)
                 logger.info("Databricks %s %s: %s; retrying in %.1fs", method, path, type(failure).__name__, delay)
             else:
                 metrics.DATABRICKS_REQUESTS.labels(endpoint=path, status=str(response.status_code)).inc()
-                if response.status_code != 429 and response.status_code < 500:
-                    return response
-                if attempt == self.max_attempts:
+                retriable = response.status_code == 429 or (idempotent and response.status_code >= 500)
+                if not retriable or attempt == self.max_attempts:
                     return response
                 delay = _retry_after(response) or self._delay(attempt)
                 logger.info("Databricks %s %s: HTTP %s; retrying in %.1fs", method, path, response.status_code, delay)
@@ -102,9 +106,13 @@ class DatabricksClient:
     def _delay(self, attempt: int) -> float:
         return float(min(self.backoff * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS))
 
-    async def call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> dict[str, Any]:
+    async def call(
+        self, method: str, path: str, *, json: Any = None, params: Any = None, idempotent: bool = True
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {await self._bearer()}"}
-        response = await self._send_with_retries(method, path, json=json, params=params, headers=headers)
+        response = await self._send_with_retries(
+            method, path, json=json, params=params, headers=headers, idempotent=idempotent
+        )
         try:
             body = response.json() if response.content else {}
         except ValueError:
@@ -135,7 +143,20 @@ class DatabricksClient:
         await self.call("POST", "/api/2.2/jobs/runs/cancel", json={"run_id": run_id})
 
     async def create_cluster(self, body: dict[str, Any]) -> str:
-        return str((await self.call("POST", "/api/2.1/clusters/create", json=body))["cluster_id"])
+        # Not retried blindly: a create whose answer is lost may have made the cluster (see list_clusters).
+        return str((await self.call("POST", "/api/2.1/clusters/create", json=body, idempotent=False))["cluster_id"])
+
+    async def list_clusters(self) -> list[dict[str, Any]]:
+        """Every cluster of the workspace, page by page."""
+        clusters: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"page_size": 100}
+        while True:
+            page = await self.call("GET", "/api/2.1/clusters/list", params=params)
+            clusters += page.get("clusters") or []
+            token = page.get("next_page_token")
+            if not token:
+                return clusters
+            params = {"page_size": 100, "page_token": token}
 
     async def edit_cluster(self, body: dict[str, Any]) -> None:
         await self.call("POST", "/api/2.1/clusters/edit", json=body)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubricks.api.databricks import DatabricksCluster
-from kubricks.databricks.payloads import BasicAuth, create_cluster, edit_cluster
+from kubricks.databricks.payloads import UID_TAG, BasicAuth, create_cluster, edit_cluster
 from kubricks.databricks.state import WorkspaceState
-from kubricks.jobs import READY, ImageState
-from kubricks.k8s.conditions import with_condition
+from kubricks.jobs import ImageState
+from kubricks.k8s.conditions import Progress, with_kstatus
 
 POLL_SECONDS = float(os.environ.get("KUBRICKS_CLUSTER_POLL_SECONDS", "60"))
 """How often a settled cluster's state is read again."""
@@ -39,6 +39,8 @@ class ClusterObservation:
     registry_auth: BasicAuth | None = None
     details: dict[str, Any] | None = None
     """clusters/get of status.clusterId; None when there is none or Databricks no longer knows it."""
+    adopted: bool = False
+    """``details`` is of a cluster found by this object's uid tag, created by a call whose answer was lost."""
 
 
 @dataclass
@@ -56,6 +58,18 @@ def spec_hash(body: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+STALLED_REASONS = frozenset({"ContainerServicesDisabled", "ImagePullFailed", "ClusterError"})
+
+
+def progress_of(phase: str, reason: str) -> Progress:
+    """Running and (auto-)terminated clusters are settled; one that cannot start needs a person."""
+    if reason in STALLED_REASONS:
+        return Progress.STALLED
+    if phase in ("Running", "Terminated"):
+        return Progress.SETTLED
+    return Progress.RECONCILING
+
+
 def _status(
     obs: ClusterObservation, phase: str, ready: bool, reason: str, message: str, **fields: Any
 ) -> dict[str, Any]:
@@ -63,7 +77,9 @@ def _status(
         "phase": phase,
         "observedGeneration": obs.generation,
         "message": message,
-        "conditions": with_condition(obs.status.get("conditions"), READY, ready, reason, message, obs.generation),
+        "conditions": with_kstatus(
+            obs.status.get("conditions"), ready, progress_of(phase, reason), reason, message, obs.generation
+        ),
         **fields,
     }
 
@@ -74,6 +90,24 @@ def _termination(details: dict[str, Any]) -> str:
         return details.get("state_message") or ""
     parameters = ", ".join(f"{k}={v}" for k, v in (reason.get("parameters") or {}).items())
     return f"{reason.get('code', 'UNKNOWN')} ({reason.get('type', '')}{': ' + parameters if parameters else ''})"
+
+
+def tagged_cluster(clusters: list[dict[str, Any]], uid: str) -> dict[str, Any] | None:
+    """The cluster clusters/list shows with this object's uid tag: one whose create call was answered with an
+    error (or not at all) after Databricks had made it."""
+    return next((c for c in clusters if (c.get("custom_tags") or {}).get(UID_TAG) == uid), None)
+
+
+def _applied_spec_hash(obs: ClusterObservation, desired: dict[str, Any], wanted: str) -> str | None:
+    """An adopted cluster was created from what this generation wants if it runs the same image; else an edit
+    brings it in line."""
+    if (
+        obs.adopted
+        and obs.details
+        and (obs.details.get("docker_image") or {}).get("url") == desired["docker_image"]["url"]
+    ):
+        return wanted
+    return obs.status.get("appliedSpecHash")
 
 
 def decide_cluster(obs: ClusterObservation) -> ClusterDecision:
@@ -105,8 +139,9 @@ def decide_cluster(obs: ClusterObservation) -> ClusterDecision:
     state = obs.details.get("state", "UNKNOWN")
     phase = PHASES.get(state, "Pending")
     cluster_id = obs.status.get("clusterId") or obs.details.get("cluster_id", "")
+    applied = _applied_spec_hash(obs, desired, wanted)
     fields = {"clusterId": cluster_id, "state": state}
-    if obs.status.get("appliedSpecHash") != wanted:
+    if applied != wanted:
         if state in EDITABLE:
             message = f"editing the cluster for the new image or specification (it was {state})"
             return ClusterDecision(
@@ -119,6 +154,7 @@ def decide_cluster(obs: ClusterObservation) -> ClusterDecision:
             f"an edit waits for the cluster to leave {state} (Databricks edits only RUNNING or TERMINATED clusters)"
         )
         return ClusterDecision(_status(obs, phase, False, "EditPending", message, **fields), wake_after=10)
+    fields["appliedSpecHash"] = wanted
     if phase == "Running":
         return ClusterDecision(
             _status(obs, "Running", True, "Running", f"cluster {cluster_id} is {state}", **fields),

@@ -51,6 +51,8 @@ class Faults:
     """Seconds every response waits."""
     fail_runs: bool = False
     """Runs end FAILED with an error in runs/get-output."""
+    lost_creates: int = 0
+    """The next N clusters/create calls make the cluster, then answer 503 as if the answer were lost."""
 
 
 @dataclass
@@ -377,6 +379,9 @@ class Emulator:
             return invalid("Missing required field: spark_version")
         cluster_id = self.new_cluster_id()
         self.state.clusters[cluster_id] = Cluster(cluster_id, body, time.monotonic())
+        if self.state.faults.lost_creates > 0:
+            self.state.faults.lost_creates -= 1
+            return error(503, "TEMPORARILY_UNAVAILABLE", "The service is temporarily unavailable.")
         return web.json_response({"cluster_id": cluster_id})
 
     async def edit_cluster(self, request: web.Request) -> web.Response:
@@ -431,6 +436,9 @@ class Emulator:
                 setattr(self.state.timings, key, value)
             elif key == "enableDcs":
                 self.state.settings["enableDcs"] = str(value).lower()
+            elif key == "oauthClients":
+                # A rotation in the workspace: the old client secret and every token issued with it stop working.
+                self.state.oauth_clients, self.state.issued = dict(value), {}
             elif key == "clusterTerminationReason":
                 for cluster in self.state.clusters.values():
                     cluster.terminated_at, cluster.termination_reason = time.monotonic(), value

@@ -15,6 +15,8 @@ from kubricks.api.sparkjob import SparkJob
 
 REDACTED = "**redacted**"
 TAG_PREFIX = "kubricks"
+UID_TAG = f"{TAG_PREFIX}-uid"
+"""The custom tag that ties a Databricks cluster to the resource it was made for."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _tags(kind: str, metadata: dict[str, Any]) -> dict[str, str]:
         f"{TAG_PREFIX}-kind": kind,
         f"{TAG_PREFIX}-namespace": str(metadata.get("namespace", "default")),
         f"{TAG_PREFIX}-name": str(metadata.get("name", "")),
-        f"{TAG_PREFIX}-uid": str(metadata.get("uid", "")),
+        UID_TAG: str(metadata.get("uid", "")),
     }
 
 

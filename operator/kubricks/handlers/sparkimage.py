@@ -1,30 +1,35 @@
-"""SparkImage: a daemon per object renders, builds and pushes, and keeps the status current.
+"""SparkImage: a supervised step per object renders, builds and pushes, and keeps the status current.
 
-A daemon rather than a create/update handler: a build takes minutes, and a spec change during a build
-must supersede it at once instead of queueing behind it. Builds run in threads, so one build never
-blocks the handling of other resources.
+A long-lived step rather than a create/update handler: a build takes minutes, and a spec change during a build
+must supersede it at once instead of queueing behind it. Builds run in threads, so one build never blocks the
+handling of other resources. No finalizer: nothing outside Kubernetes needs cleaning up.
 """
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
 
 from kubricks import metrics
-from kubricks.api.crd import GROUP, VERSION
+from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.sparkimage import SparkImage
-from kubricks.handlers import generation_of, status_of
+from kubricks.control.status import post_event, write_status
+from kubricks.control.supervisor import Live, Step, generation_of, status_of
 from kubricks.images import lifecycle
 from kubricks.images.backend import DockerBackend
-from kubricks.images.builder import BuildOutcome, build_spark_image, resolve_inputs
+from kubricks.images.builder import build_spark_image, resolve_inputs
+from kubricks.images.outcomes import BuildOutcome
 from kubricks.images.registry import RegistryClient, credentials_from_docker_config
 from kubricks.images.render import proxy_build_args
-from kubricks.k8s.client import patch_status, read_config_map, read_secret
+from kubricks.k8s.client import read_config_map, read_secret
 
-PLURAL = "sparkimages"
+PLURAL = plural(SparkImage)
 PROGRESS_INTERVAL_SECONDS = 5.0
 SUPERSEDE_CHECK_SECONDS = 0.5
+
+logger = logging.getLogger(__name__)
 
 
 class Superseded(Exception):
@@ -49,47 +54,52 @@ async def build(resource: SparkImage, namespace: str, name: str, progress: list[
         ca_bundle = "\n".join(cas[key].strip() for key in sorted(cas)) + "\n"
     inputs = await resolve_inputs(spec, RegistryClient(credentials), config_maps, ca_bundle)
     backend = DockerBackend(build_proxy=proxy_build_args(spec.build.proxy))
-    return await build_spark_image(spec, f"{namespace}/{name}", inputs, backend, credentials, progress.append)
+    return await build_spark_image(spec, inputs, backend, credentials, progress.append)
 
 
 @dataclass
 class ImageReconciler:
-    body: kopf.Body
-    namespace: str
-    name: str
-    logger: Any
+    live: Live
     attempt: int = 0
     progress: list[str] = field(default_factory=list)
 
-    async def patch(self, status: dict[str, Any]) -> None:
-        await asyncio.to_thread(patch_status, PLURAL, self.namespace, self.name, status)
+    async def step(self, live: Live) -> float | None:
+        """Builds the current generation unless it is settled; returns when to look again."""
+        generation = generation_of(live.body)
+        if lifecycle.settled(status_of(live.body), generation):
+            return None
+        return await self.reconcile(generation)
 
     async def reconcile(self, generation: int) -> float | None:
         """One build of ``generation``; returns seconds until the next try, or None when settled."""
-        status = status_of(self.body)
+        live = self.live
+        status = status_of(live.body)
         try:
-            resource = SparkImage.model_validate(dict(self.body))
+            resource = SparkImage.model_validate(dict(live.body))
         except ValueError as error:
-            await self.patch(lifecycle.failed(status, generation, lifecycle.Failure("InvalidSpec", str(error), None)))
+            failure = lifecycle.Failure("InvalidSpec", str(error), None)
+            await write_status(live, lifecycle.failed(status, generation, failure))
             return None
-        await self.patch(lifecycle.building(status, generation, "resolving the build inputs"))
-        kopf.info(self.body, reason="Building", message=f"building {', '.join(resource.spec.variants)}")
+        await write_status(live, lifecycle.building(status, generation, "resolving the build inputs"))
+        post_event(live, "Normal", "Building", f"building {', '.join(resource.spec.variants)}")
         self.progress = []
         started = asyncio.get_running_loop().time()
-        task = asyncio.create_task(build(resource, self.namespace, self.name, self.progress))
+        task = asyncio.create_task(build(resource, live.namespace, live.name, self.progress))
         try:
             outcome = await self.follow(task, generation, status)
         except Superseded:
-            kopf.info(self.body, reason="Superseded", message="the spec changed during the build; starting again")
+            post_event(live, "Normal", "Superseded", "the spec changed during the build; starting again")
             return 0
         except Exception as error:
             failure = lifecycle.classify(error, self.attempt)
             metrics.BUILDS.labels(outcome="failed").inc()
             if failure.reason == "InternalError":
                 metrics.RECONCILE_ERRORS.labels(kind="SparkImage").inc()
-            self.logger.warning(f"build failed ({failure.reason}): {failure.message}")
-            await self.patch(lifecycle.failed(status, generation, failure))
-            kopf.warn(self.body, reason=failure.reason, message=failure.message[-1024:])
+            logger.warning(
+                "SparkImage %s/%s: build failed (%s): %s", live.namespace, live.name, failure.reason, failure.message
+            )
+            await write_status(live, lifecycle.failed(status, generation, failure))
+            post_event(live, "Warning", failure.reason, failure.message)
             self.attempt += 1
             return failure.retry_after
         self.attempt = 0
@@ -97,55 +107,43 @@ class ImageReconciler:
         metrics.BUILDS.labels(outcome="cached").inc(len(outcome.images) - len(outcome.built))
         if outcome.built:
             metrics.BUILD_SECONDS.observe(asyncio.get_running_loop().time() - started)
-        await self.patch(lifecycle.ready(status, generation, outcome))
+        await write_status(live, lifecycle.ready(status, generation, outcome))
         for image in outcome.images:
-            kopf.info(self.body, reason="Ready", message=f"{image.variant}: {image.ref}@{image.digest}")
+            post_event(live, "Normal", "Ready", f"{image.variant}: {image.ref}@{image.digest}")
         return None
 
     async def follow(self, task: "asyncio.Task[BuildOutcome]", generation: int, status: dict[str, Any]) -> BuildOutcome:
-        """Waits for the build, putting its latest progress line in status; cancels it when the spec moves on."""
+        """Waits for the build, putting its latest progress line in status; cancels it when the spec moves on or
+        the object goes."""
         loop = asyncio.get_running_loop()
         reported, next_report = "", loop.time() + PROGRESS_INTERVAL_SECONDS
         while True:
             done, _ = await asyncio.wait({task}, timeout=SUPERSEDE_CHECK_SECONDS)
             if done:
                 return task.result()
-            if generation_of(self.body) != generation:
+            if generation_of(self.live.body) != generation or self.live.stopped:
                 task.cancel()
                 raise Superseded
             if loop.time() >= next_report and self.progress and self.progress[-1] != reported:
                 reported, next_report = self.progress[-1], loop.time() + PROGRESS_INTERVAL_SECONDS
-                await self.patch(lifecycle.building(status, generation, reported))
+                await write_status(self.live, lifecycle.building(status, generation, reported))
 
 
-@kopf.daemon(GROUP, VERSION, PLURAL, cancellation_timeout=10)
-async def sparkimage_daemon(
-    stopped: kopf.DaemonStopped, body: kopf.Body, name: str, namespace: str | None, logger: kopf.Logger, **_: Any
-) -> None:
-    reconciler = ImageReconciler(body, namespace or "default", name, logger)
-    while not stopped:
-        generation = generation_of(body)
-        if lifecycle.settled(status_of(body), generation):
-            await wait_for_change(stopped, body, generation, timeout=None)
-            continue
-        retry_after = await reconciler.reconcile(generation)
-        if retry_after is None:
-            await wait_until_settled(stopped, body, generation)
-        else:
-            await wait_for_change(stopped, body, generation, timeout=retry_after)
+def image_step(live: Live) -> Step:
+    """A reconciler per object, so its retry count outlives a step."""
+    return ImageReconciler(live).step
 
 
-async def wait_for_change(stopped: kopf.DaemonStopped, body: kopf.Body, generation: int, timeout: float | None) -> None:
-    """Returns when the spec changes, the daemon stops, or after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
-    while not stopped and generation_of(body) == generation:
-        if deadline is not None and loop.time() >= deadline:
-            return
-        await stopped.wait(1.0)
+@kopf.index(GROUP, VERSION, PLURAL)
+def spark_images(
+    namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(namespace or "", name): {"spec": dict(spec), "status": dict(status)}}
 
 
-async def wait_until_settled(stopped: kopf.DaemonStopped, body: kopf.Body, generation: int) -> None:
-    """The live body lags our own status patch: wait until it shows it before deciding again."""
-    while not stopped and generation_of(body) == generation and not lifecycle.settled(status_of(body), generation):
-        await stopped.wait(0.5)
+@kopf.on.event(GROUP, VERSION, PLURAL)
+async def sparkimage_event(event: kopf.RawEvent, body: kopf.Body, namespace: str | None, memo: Any, **_: Any) -> None:
+    """Feeds the image's own step, and wakes the jobs and clusters of its namespace that may run it."""
+    memo.sparkimages.observe(event["type"], body, image_step)
+    for dependants in (memo.sparkjobs, memo.databricksclusters):
+        dependants.wake_namespace(namespace or "")

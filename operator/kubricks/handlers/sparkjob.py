@@ -1,198 +1,265 @@
-"""SparkJob on Kubernetes: a daemon per job runs the state machine of kubricks.spark.state.
+"""SparkJob, both targets: a supervised step per job runs the state machine of kubricks.spark.state
+(Kubernetes) or kubricks.databricks.state (Databricks).
 
-It wakes when one of the job's pods changes (kopf watches the pods and indexes them by their
-spark-app-selector, so no polling), when a SparkImage in its namespace changes, and at the deadlines the
-state machine names (driver-start timeout, retry backoff, TTL).
+A job wakes when one of its pods changes (pods are indexed by their spark-app-selector, so no polling), when
+an image, workspace or cluster of its namespace changes, and at the deadlines its state machine names
+(driver-start timeout, retry backoff, run polling, TTL). Kubernetes jobs hold no finalizer: ownerReferences
+clean up their pods. Databricks jobs do, so that deleting one cancels its run.
 """
 
 import asyncio
-import base64
-import contextlib
 import os
-from collections import defaultdict
+from functools import partial
 from typing import Any
 
 import kopf
 
 from kubricks import metrics
-from kubricks.api.crd import GROUP, VERSION
-from kubricks.api.databricks import ImageChoice
+from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.sparkjob import SparkJob
-from kubricks.handlers import generation_of, status_of
-from kubricks.jobs import Decision, ImageState, utc_now
-from kubricks.k8s.client import apply, delete_custom_object, delete_labelled, patch_status, read_secret
+from kubricks.control.databricks import WorkspaceClients, registry_auth, workspace_state
+from kubricks.control.images import first_entry, resolve_image
+from kubricks.control.status import StepFailed, post_event, write_status
+from kubricks.control.supervisor import Live, Step, generation_of, status_of
+from kubricks.databricks import state as databricks_state
+from kubricks.databricks.client import DatabricksClient
+from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated
+from kubricks.failures import api_trouble
+from kubricks.jobs import Decision, submission_refused, utc_now
+from kubricks.k8s.client import apply, delete_custom_object, delete_labelled, failure_of
+from kubricks.spark import state as kubernetes_state
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
-from kubricks.spark.state import Observation, PodView, decide, pod_view
 
-PLURAL = "sparkjobs"
-
-
-class Wakeups:
-    """One event per SparkJob, set when something it depends on changes."""
-
-    def __init__(self) -> None:
-        self.events: dict[tuple[str, str], asyncio.Event] = defaultdict(asyncio.Event)
-
-    def wake(self, namespace: str, name: str) -> None:
-        self.events[(namespace, name)].set()
-
-    def wake_namespace(self, namespace: str) -> None:
-        for (job_namespace, _), event in self.events.items():
-            if job_namespace == namespace:
-                event.set()
-
-    async def wait(self, namespace: str, name: str, timeout: float | None) -> None:
-        event = self.events[(namespace, name)]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
-        event.clear()
-
-    def forget(self, namespace: str, name: str) -> None:
-        self.events.pop((namespace, name), None)
+PLURAL = plural(SparkJob)
+DEFAULT_PULL_SECRET = os.environ.get("KUBRICKS_DEFAULT_PULL_SECRET") or None
+"""The pull Secret (a name: each namespace provides its own) of jobs that name none (--default-pull-secret)."""
+SUBMITTING = (None, "Pending", "WaitingForImage")
 
 
-@kopf.on.startup()
-def create_wakeups(memo: Any, **_: Any) -> None:
-    memo.wakeups = Wakeups()
+def is_databricks(spec: kopf.Spec, **_: Any) -> bool:
+    return "databricks" in spec
 
 
 @kopf.index("", "v1", "pods", labels={"spark-app-selector": kopf.PRESENT})
-def spark_pods(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[tuple[str, str], PodView]:
-    return {(namespace or "", labels["spark-app-selector"]): pod_view(body)}
-
-
-@kopf.index(GROUP, VERSION, "sparkimages")
-def spark_images(
-    namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
-) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(namespace or "", name): {"spec": dict(spec), "status": dict(status)}}
+def spark_pods(
+    namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], kubernetes_state.PodView]:
+    return {(namespace or "", labels["spark-app-selector"]): kubernetes_state.pod_view(body)}
 
 
 @kopf.on.event("", "v1", "pods", labels={JOB_LABEL: kopf.PRESENT})
-def pod_changed(namespace: str | None, labels: kopf.Labels, memo: Any, **_: Any) -> None:
-    memo.wakeups.wake(namespace or "", labels[JOB_LABEL])
+async def pod_changed(namespace: str | None, labels: kopf.Labels, memo: Any, **_: Any) -> None:
+    memo.sparkjobs.wake(namespace or "", labels[JOB_LABEL])
 
 
-@kopf.on.event(GROUP, VERSION, "sparkimages")
-def image_changed(namespace: str | None, memo: Any, **_: Any) -> None:
-    memo.wakeups.wake_namespace(namespace or "")
+# kopf passes indexes as keyword arguments its callback protocol does not declare.
+@kopf.on.event(GROUP, VERSION, PLURAL)  # type: ignore[arg-type]
+async def sparkjob_event(
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    memo: Any,
+    spark_images: kopf.Index[Any, Any],
+    spark_pods: kopf.Index[Any, Any],
+    databricks_workspaces: kopf.Index[Any, Any],
+    databricks_clusters: kopf.Index[Any, Any],
+    **_: Any,
+) -> None:
+    def new_step(_: Live) -> Step:
+        if "databricks" in (body.get("spec") or {}):
+            indexes = {
+                "spark_images": spark_images,
+                "databricks_workspaces": databricks_workspaces,
+                "databricks_clusters": databricks_clusters,
+            }
+            return partial(databricks_step, indexes=indexes, clients=memo.databricks)
+        return partial(kubernetes_step, images=spark_images, pods=spark_pods)
+
+    memo.sparkjobs.observe(event["type"], body, new_step)
+    if event["type"] == "DELETED":
+        metrics.job_phase(body["metadata"]["namespace"], body["metadata"]["name"], "", None)
 
 
-def first_entry(index: Any, key: tuple[str, str]) -> dict[str, Any] | None:
-    """The object a kopf index holds under ``key`` (one per namespace and name), if any."""
-    return next(iter(index.get(key, [])), None)
+async def record(live: Live, decision: Decision) -> None:
+    """Writes the decision's status and, when it changed something, its Event; keeps the metrics in step."""
+    patched = bool(decision.status) and await write_status(live, decision.status)
+    status = status_of(live.body)
+    # Every step, not only on a change: a restarted operator counts the jobs it finds as they are.
+    metrics.job_phase(live.namespace, live.name, status.get("target") or "", status.get("phase"))
+    if not patched:
+        return
+    phase, target = decision.status.get("phase"), decision.status.get("target") or ""
+    if phase == "Submitted" and decision.status.get("attempt") == 1 and (decision.create or decision.submit):
+        metrics.submitted(target, live.body["metadata"]["creationTimestamp"])
+    if decision.event:
+        post_event(live, *decision.event)
 
 
-def resolve_image(
-    choice: ImageChoice, namespace: str, images: kopf.Index[tuple[str, str], dict[str, Any]]
-) -> ImageState:
-    if choice.ref:
-        return ImageState(ref=choice.ref)
-    name = choice.spark_image or ""
-    entry = first_entry(images, (namespace, name))
-    if entry is None:
-        return ImageState(waiting=f"the SparkImage {name} does not exist")
-    status = entry["status"]
-    built = next((i for i in status.get("images") or [] if i.get("variant") == choice.variant), None)
-    if status.get("phase") != "Ready" or built is None:
-        why = status.get("message") or "not built yet"
-        return ImageState(waiting=f"the SparkImage {name} is {status.get('phase') or 'Pending'}: {why}")
-    repository = built["ref"].rsplit(":", 1)[0]
-    # The Secret the image was pushed with can pull it too.
-    pull_secret = entry["spec"].get("registry", {}).get("credentialsSecret")
-    return ImageState(ref=f"{repository}@{built['digest']}", pull_secret=pull_secret)
-
-
-PULL_SECRET = os.environ.get("KUBRICKS_PULL_SECRET", "")
-"""NAMESPACE/NAME of a dockerconfigjson Secret that jobs naming no pull Secret use (kubricks run --pull-secret)."""
-
-
-def default_pull_secret(namespace: str) -> tuple[str, dict[str, str]] | None:
-    """The default pull Secret's name and data, when it lives in another namespace than the job."""
-    if not PULL_SECRET or PULL_SECRET.split("/", 1)[0] == namespace:
+async def finish(live: Live, decision: Decision) -> float | None:
+    """Records the decision; deletes the job once its TTL has passed. Returns when to look again."""
+    await record(live, decision)
+    if decision.delete_job:
+        post_event(live, "Normal", "Expired", "ttlSecondsAfterFinished has passed; deleting the SparkJob")
+        await asyncio.to_thread(delete_custom_object, PLURAL, live.namespace, live.name)
         return None
-    source_namespace, name = PULL_SECRET.split("/", 1)
-    data = read_secret(source_namespace, name)
-    return name, {key: base64.b64encode(value).decode() for key, value in data.items()}
+    return decision.wake_after
 
 
-def observe(
-    body: kopf.Body, images: Any, pods: Any, pull_secret: tuple[str, dict[str, str]] | None = None
-) -> Observation:
+# --- Kubernetes ----------------------------------------------------------------------------------------------
+
+
+def observe_kubernetes(body: kopf.Body, images: Any, pods: Any) -> kubernetes_state.Observation:
     job = SparkJob.model_validate(dict(body))
     namespace, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
     status = status_of(body)
     attempt = Attempt(name, namespace, uid, int(status.get("attempt") or 1))
-    return Observation(
+    return kubernetes_state.Observation(
         job=job,
         uid=uid,
         generation=generation_of(body),
         status=status,
         image=resolve_image(job.spec.image, namespace, images),
         pods=list(pods.get((namespace, attempt.app_id), [])),
-        default_pull_secret=pull_secret,
+        default_pull_secret=DEFAULT_PULL_SECRET,
         now=utc_now(),
     )
 
 
-async def carry_out(decision: Decision, body: kopf.Body) -> None:
-    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+async def change_resources(decision: Decision, namespace: str, name: str) -> None:
     for attempt in decision.delete_attempts:
         await asyncio.to_thread(delete_labelled, namespace, f"{JOB_LABEL}={name},{ATTEMPT_LABEL}={attempt}")
     for manifest in decision.create:
         await asyncio.to_thread(apply, manifest)
-    if decision.status:
-        await asyncio.to_thread(patch_status, PLURAL, namespace, name, decision.status)
-        target = decision.status.get("target") or (body.get("status") or {}).get("target") or ""
-        metrics.job_phase(namespace, name, target, decision.status.get("phase"))
-        if (
-            decision.status.get("phase") == "Submitted"
-            and decision.status.get("attempt") == 1
-            and (decision.create or decision.submit)
-        ):
-            metrics.submitted(target, body["metadata"]["creationTimestamp"])
-    if decision.event:
-        kind, reason, message = decision.event
-        kopf.event(body, type=kind, reason=reason, message=message)
-    if decision.delete_job:
-        metrics.job_phase(namespace, name, "", None)
-        kopf.info(body, reason="Expired", message="ttlSecondsAfterFinished has passed; deleting the SparkJob")
-        await asyncio.to_thread(delete_custom_object, PLURAL, namespace, name)
+
+
+async def kubernetes_step(live: Live, images: Any, pods: Any) -> float | None:
+    observation = observe_kubernetes(live.body, images, pods)
+    decision = kubernetes_state.decide(observation)
+    try:
+        await change_resources(decision, live.namespace, live.name)
+    except Exception as error:
+        failure = failure_of(error)
+        if failure is None:
+            raise
+        trouble = api_trouble(*failure, f"create the resources of attempt {observation.attempt}")
+        if not (trouble.refused and decision.create):
+            raise StepFailed(trouble) from error
+        decision = submission_refused(observation, kubernetes_state.TARGET, trouble.message)
+        await change_resources(decision, live.namespace, live.name)
+    return await finish(live, decision)
+
+
+# --- Databricks ----------------------------------------------------------------------------------------------
+
+
+async def observe_run(client: DatabricksClient, status: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """runs/get of the job's run, and the failed task's error from runs/get-output."""
+    run_id = (status.get("databricks") or {}).get("runId")
+    if not run_id or status.get("phase") not in ("Submitted", "Running"):
+        return None, ""
+    try:
+        run = await client.get_run(int(run_id))
+    except NotFound:
+        return None, ""
+    if run.get("state", {}).get("result_state") in (None, "SUCCESS", "SUCCESS_WITH_FAILURES"):
+        return run, ""
+    task_run = next((t["run_id"] for t in run.get("tasks") or []), run_id)
+    output = await client.get_run_output(int(task_run))
+    return run, str(output.get("error") or "")
+
+
+async def observe_databricks(
+    body: kopf.Body, client: DatabricksClient | None, indexes: dict[str, Any]
+) -> databricks_state.Observation:
+    job = SparkJob.model_validate(dict(body))
+    namespace, uid = body["metadata"]["namespace"], body["metadata"]["uid"]
+    status = status_of(body)
+    image = resolve_image(job.spec.image, namespace, indexes["spark_images"])
+    target = job.spec.databricks
+    workspace = first_entry(indexes["databricks_workspaces"], (namespace, target.workspace if target else ""))
+    run, run_error = await observe_run(client, status) if client else (None, "")
+    cluster_id, cluster_waiting = None, ""
+    if target and target.cluster.cluster_ref:
+        cluster_status = (
+            first_entry(indexes["databricks_clusters"], (namespace, target.cluster.cluster_ref)) or {}
+        ).get("status", {})
+        if cluster_status.get("phase") == "Running" and cluster_status.get("clusterId"):
+            cluster_id = cluster_status["clusterId"]
+        else:
+            cluster_waiting = cluster_status.get("message") or "it does not exist or is not running"
+    # The registry credentials matter only to a submission; reading them on every poll would be a Secret read each.
+    submitting = status.get("phase") in SUBMITTING
+    auth = target.registry_auth if target else None
+    basic = (
+        await registry_auth(auth, job.spec.image, namespace, image.ref, indexes["spark_images"]) if submitting else None
+    )
+    return databricks_state.Observation(
+        job=job,
+        uid=uid,
+        generation=generation_of(body),
+        status=status,
+        image=image,
+        now=utc_now(),
+        workspace=workspace_state(workspace),
+        registry_auth=basic,
+        cluster_id=cluster_id,
+        cluster_waiting=cluster_waiting,
+        run=run,
+        run_error=run_error,
+    )
+
+
+async def submit(
+    decision: Decision, observation: databricks_state.Observation, client: DatabricksClient | None
+) -> Decision:
+    """Sends runs/submit and records the run in the status the decision patches; a refused submission ends the
+    attempt."""
+    if decision.submit is None:
+        return decision
+    if client is None:
+        raise StepFailed(api_trouble(0, "the DatabricksWorkspace has no client yet", "submit the run"))
+    try:
+        run_id = await client.submit_run(decision.submit)
+    except DatabricksError as error:
+        if isinstance(error, Unauthenticated) or error.status not in (400, 403):
+            raise
+        message = f"Databricks refused runs/submit (HTTP {error.status}): {error}"
+        return submission_refused(observation, databricks_state.TARGET, message)
+    decision.status["databricks"] = {"runId": run_id}
+    return decision
+
+
+def workspace_of(body: kopf.Body) -> str:
+    return str((body.get("spec") or {}).get("databricks", {}).get("workspace", ""))
+
+
+async def databricks_step(live: Live, indexes: dict[str, Any], clients: WorkspaceClients) -> float | None:
+    workspace = workspace_of(live.body)
+    try:
+        client = await clients.of_index(indexes["databricks_workspaces"], live.namespace, workspace)
+        observation = await observe_databricks(live.body, client, indexes)
+        decision = await submit(databricks_state.decide(observation), observation, client)
+    except Unauthenticated:
+        clients.forget(live.namespace, workspace)
+        raise
+    return await finish(live, decision)
 
 
 # kopf passes indexes as keyword arguments its callback protocol does not declare.
-@kopf.daemon(  # type: ignore[arg-type]
-    GROUP, VERSION, PLURAL, when=lambda spec, **_: "kubernetes" in spec, cancellation_timeout=10
-)
-async def sparkjob_daemon(
-    stopped: kopf.DaemonStopped,
-    body: kopf.Body,
-    memo: Any,
-    spark_images: kopf.Index[tuple[str, str], dict[str, Any]],
-    spark_pods: kopf.Index[tuple[str, str], PodView],
-    logger: kopf.Logger,
-    **_: Any,
+@kopf.on.delete(GROUP, VERSION, PLURAL, when=is_databricks)  # type: ignore[arg-type]
+async def cancel_on_delete(
+    body: kopf.Body, logger: kopf.Logger, memo: Any, databricks_workspaces: kopf.Index[Any, Any], **_: Any
 ) -> None:
-    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    while not stopped:
-        submitting = (body.get("status") or {}).get("phase") in (None, "Pending", "WaitingForImage")
-        pull_secret = await asyncio.to_thread(default_pull_secret, namespace) if submitting else None
-        decision = decide(observe(body, spark_images, spark_pods, pull_secret))
-        await carry_out(decision, body)
-        if decision.delete_job:
-            break
-        if decision.status:
-            await wait_for_status(stopped, body, decision.status)
-        if not decision.status or decision.status.get("phase") == body.get("status", {}).get("phase"):
-            await memo.wakeups.wait(namespace, name, decision.wake_after)
-    memo.wakeups.forget(namespace, name)
-    metrics.job_phase(namespace, name, "", None)
-
-
-async def wait_for_status(stopped: kopf.DaemonStopped, body: kopf.Body, patched: dict[str, Any]) -> None:
-    """The live body lags our own patch: wait until it shows it, so the next decision starts from it."""
-    for _ in range(40):
-        status = body.get("status") or {}
-        if all(status.get(key) == value for key, value in patched.items() if key in ("phase", "attempt", "message")):
-            return
-        await stopped.wait(0.25)
+    """Deleting a SparkJob whose run is not over cancels the run (the finalizer holds the object till then)."""
+    status = status_of(body)
+    run_id = (status.get("databricks") or {}).get("runId")
+    if not run_id or status.get("phase") not in ("Submitted", "Running"):
+        return
+    client = await memo.databricks.of_index(databricks_workspaces, body["metadata"]["namespace"], workspace_of(body))
+    if client is None:
+        logger.warning("the workspace is gone; the run %s cannot be cancelled", run_id)
+        return
+    try:
+        await client.cancel_run(int(run_id))
+    except NotFound:
+        return
+    kopf.info(body, reason="Cancelled", message=f"run {run_id} cancelled on delete")

@@ -5,38 +5,18 @@ import io
 import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import docker
 from docker.errors import DockerException
 
+from kubricks.images.outcomes import BuildError, PushedImage
 from kubricks.images.render import BuildContext
 
 Progress = Callable[[str], None]
 """Receives one line of build or push progress at a time."""
 
 LOG_TAIL_LINES = 30
-
-
-class BuildError(Exception):
-    """The build or the push failed. ``log_tail`` holds the last lines of its output."""
-
-    def __init__(self, message: str, log_tail: str = "", *, retriable: bool = False) -> None:
-        super().__init__(message)
-        self.log_tail = log_tail
-        self.retriable = retriable
-
-
-@dataclass(frozen=True)
-class PushedImage:
-    ref: str
-    digest: str
-    size_bytes: int
-    steps: list[str]
-    """Every build step, as Docker names it (Step n/m : INSTRUCTION)."""
-    rebuilt: list[str]
-    """The steps that ran, not served from the layer cache."""
 
 
 class BuildBackend(Protocol):

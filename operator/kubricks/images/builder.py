@@ -4,18 +4,14 @@ rest. Shared by the operator and ``kubricks image build``."""
 import asyncio
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from kubricks.api.sparkimage import BuiltImage, SparkImageSpec, Variant
-from kubricks.images.backend import BuildBackend, Progress, PushedImage
-from kubricks.images.registry import Credentials, RegistryClient, RegistryError, parse_image
+from kubricks.images.backend import BuildBackend, Progress
+from kubricks.images.outcomes import BuildOutcome, InputError, PushedImage, RegistryError
+from kubricks.images.registry import Credentials, RegistryClient, parse_image
 from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, render
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
-
-
-class InputError(Exception):
-    """A build input cannot be resolved: a base image, a git ref, a ConfigMap. Fixing the spec fixes it."""
 
 
 async def git_commit(url: str, ref: str) -> str:
@@ -66,24 +62,15 @@ async def resolve_inputs(
     return ResolvedInputs(base_digests=digests, git_commits=commits, config_maps=dict(config_maps), ca_bundle=ca_bundle)
 
 
-@dataclass(frozen=True)
-class BuildOutcome:
-    inputs_hash: str
-    images: list[BuiltImage]
-    built: list[PushedImage]
-    """The variants built now; the others were already in the registry."""
-
-
 async def build_spark_image(
     spec: SparkImageSpec,
-    name: str,
     inputs: ResolvedInputs,
     backend: BuildBackend,
     credentials: Credentials,
     progress: Progress,
     on_rendered: Callable[[BuildContext], None] | None = None,
 ) -> BuildOutcome:
-    context = render(spec, inputs, name)
+    context = render(spec, inputs)
     if on_rendered:
         on_rendered(context)
     inputs_hash = context.inputs_hash()

@@ -5,6 +5,7 @@ every finding can be tested without Docker.
 """
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,8 @@ fact rapids_jar "$(ls /opt/spark/jars/rapids-4-spark_*.jar 2>/dev/null | head -n
 )
 
 ARBITRARY_UID = "12345:0"
-EXECUTOR_STARTED = "KubernetesExecutorBackend"
+EXECUTOR_STARTED = re.compile(r"KubernetesExecutorBackend: (Started daemon|Connecting to driver)")
+"""What the executor backend logs once its JVM runs it; a ClassNotFoundException naming the class is no start."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,15 @@ class Finding:
     detail: str
     required: bool = True
     """A failed required finding fails the check; others are advice."""
+    skipped: bool = False
+    """The check could not run here (no GPU): it neither passes nor fails."""
+
+    @property
+    def failed(self) -> bool:
+        return self.required and not self.ok and not self.skipped
 
     def line(self) -> str:
-        mark = "PASS" if self.ok else ("FAIL" if self.required else "WARN")
+        mark = "SKIP" if self.skipped else "PASS" if self.ok else ("FAIL" if self.required else "WARN")
         return f"{mark}  {self.check}: {self.detail}"
 
 
@@ -106,12 +114,7 @@ def judge(observed: Observations, variant: str, databricks: bool) -> list[Findin
             "entrypoint driver --version "
             + ("ran spark-submit" if observed.driver_exit == 0 else f"exited {observed.driver_exit}"),
         ),
-        Finding(
-            "executor role",
-            EXECUTOR_STARTED in observed.executor_output,
-            "entrypoint executor started "
-            + (EXECUTOR_STARTED if EXECUTOR_STARTED in observed.executor_output else "nothing recognisable"),
-        ),
+        _executor_finding(observed.executor_output),
         Finding(
             "pyspark for Spark roles",
             facts.get("pyspark_spark_roles", "").replace(".", "").isdigit(),
@@ -127,7 +130,15 @@ def judge(observed: Observations, variant: str, databricks: bool) -> list[Findin
         findings.extend(_databricks_findings(facts, env))
     if variant == "gpu":
         findings.extend(_gpu_findings(facts))
-    return sorted(findings, key=lambda f: (f.ok, not f.required))
+    return sorted(findings, key=lambda f: (not f.failed, f.ok, f.skipped, not f.required))
+
+
+def _executor_finding(output: str) -> Finding:
+    started = EXECUTOR_STARTED.search(output)
+    if started:
+        return Finding("executor role", True, f"entrypoint executor: {started.group(0)}")
+    last = output.strip().splitlines()[-1:] or ["no output"]
+    return Finding("executor role", False, f"entrypoint executor did not start the backend: {last[0]}")
 
 
 def _databricks_findings(facts: dict[str, str], env: dict[str, str]) -> list[Finding]:
@@ -179,20 +190,26 @@ def _databricks_findings(facts: dict[str, str], env: dict[str, str]) -> list[Fin
     ]
 
 
-def _gpu_findings(facts: dict[str, str]) -> list[Finding]:
+def _discovery_finding(facts: dict[str, str]) -> Finding:
+    """The script must print Spark's ResourceInformation JSON; that it finds GPUs only a GPU machine can show."""
     output = facts.get("discovery_output", "")
     try:
         parsed = json.loads(output)
-        valid = parsed.get("name") == "gpu" and isinstance(parsed.get("addresses"), list)
+        addresses = parsed.get("addresses") if parsed.get("name") == "gpu" else None
     except (ValueError, AttributeError):
-        valid = False
+        addresses = None
+    said = f"{GPU_DISCOVERY_SCRIPT} printed {output or 'nothing'}"
+    if facts.get("discovery_executable") != "yes" or not isinstance(addresses, list):
+        return Finding("GPU discovery script", False, said)
+    if not addresses:
+        return Finding("GPU discovery script", False, f"no GPU here: {said}; on a GPU node it lists them", skipped=True)
+    return Finding("GPU discovery script", True, said)
+
+
+def _gpu_findings(facts: dict[str, str]) -> list[Finding]:
     return [
         Finding("CUDA runtime", bool(facts.get("cuda_runtime")), facts.get("cuda_runtime") or "libcudart not found"),
-        Finding(
-            "GPU discovery script",
-            facts.get("discovery_executable") == "yes" and valid,
-            f"{GPU_DISCOVERY_SCRIPT} printed {output or 'nothing'}",
-        ),
+        _discovery_finding(facts),
         Finding(
             "RAPIDS jar",
             bool(facts.get("rapids_jar")),
@@ -230,7 +247,7 @@ def _executor_output(client: docker.DockerClient, image: str) -> str:
         while time.monotonic() < deadline:
             output = container.logs().decode(errors="replace")
             container.reload()
-            if EXECUTOR_STARTED in output or container.status == "exited":
+            if EXECUTOR_STARTED.search(output) or container.status == "exited":
                 break
             time.sleep(0.5)
         return output

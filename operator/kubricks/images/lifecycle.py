@@ -3,17 +3,16 @@
 from dataclasses import dataclass
 from typing import Any
 
-from kubricks.images.backend import BuildError
-from kubricks.images.builder import BuildOutcome, InputError
-from kubricks.images.registry import RegistryError
-from kubricks.k8s.client import MissingObject
-from kubricks.k8s.conditions import with_condition
+from kubricks.failures import MissingObject
+from kubricks.images.outcomes import BuildError, BuildOutcome, InputError, RegistryError
+from kubricks.k8s.conditions import READY, Progress, with_kstatus
 
-READY = "Ready"
 WAIT_FOR_FIX_SECONDS = 15.0
 """How often a build waiting for a fixed Secret, ConfigMap or base image tries again."""
 MAX_BACKOFF_SECONDS = 300.0
 MESSAGE_LIMIT = 4000
+FIXED_BY_A_PERSON = frozenset({"RegistryAuthFailed", "InputMissing"})
+"""Failures retried on their own, that still need someone to fix what the spec names (kstatus: Stalled)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +21,11 @@ class Failure:
     message: str
     retry_after: float | None
     """Seconds until the next try; None waits for a change of the spec."""
+
+    @property
+    def needs_fix(self) -> bool:
+        """Only a person can end it: a spec change, or fixing the Secret, ConfigMap or image it names."""
+        return self.retry_after is None or self.reason in FIXED_BY_A_PERSON
 
 
 def backoff(attempt: int) -> float:
@@ -53,7 +57,9 @@ def building(status: dict[str, Any], generation: int, message: str) -> dict[str,
     return {
         "phase": "Building",
         "message": message[-MESSAGE_LIMIT:],
-        "conditions": with_condition(status.get("conditions"), READY, False, "Building", message[-1024:], generation),
+        "conditions": with_kstatus(
+            status.get("conditions"), False, Progress.RECONCILING, "Building", message[-1024:], generation
+        ),
     }
 
 
@@ -69,7 +75,7 @@ def ready(status: dict[str, Any], generation: int, outcome: BuildOutcome) -> dic
         "message": message,
         "inputsHash": outcome.inputs_hash,
         "images": [image.to_json() for image in outcome.images],
-        "conditions": with_condition(status.get("conditions"), READY, True, "Built", message, generation),
+        "conditions": with_kstatus(status.get("conditions"), True, Progress.SETTLED, "Built", message, generation),
     }
 
 
@@ -81,8 +87,13 @@ def failed(status: dict[str, Any], generation: int, failure: Failure) -> dict[st
         "phase": "Failed",
         "observedGeneration": generation,
         "message": failure.message + retry,
-        "conditions": with_condition(
-            status.get("conditions"), READY, False, failure.reason, failure.message[-1024:] + retry, generation
+        "conditions": with_kstatus(
+            status.get("conditions"),
+            False,
+            Progress.STALLED if failure.needs_fix else Progress.RECONCILING,
+            failure.reason,
+            failure.message[-1024:] + retry,
+            generation,
         ),
     }
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from kubricks.images.outcomes import RegistryError
+
 MANIFEST_TYPES = ", ".join(
     [
         "application/vnd.oci.image.index.v1+json",
@@ -18,15 +20,6 @@ MANIFEST_TYPES = ", ".join(
 )
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
-
-
-class RegistryError(Exception):
-    """The registry could not be reached or refused the request; the message says which and why."""
-
-    def __init__(self, message: str, *, refused: bool = False) -> None:
-        super().__init__(message)
-        self.refused = refused
-        """The registry refused the credentials: retrying will not help until they change."""
 
 
 @dataclass(frozen=True)

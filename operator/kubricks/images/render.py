@@ -84,12 +84,14 @@ class BuildContext:
         return buffer.getvalue()
 
     def inputs_hash(self) -> str:
-        """The content address of every build input: the Dockerfile (which pins base digests, versions,
-        package lists and git commits), every context file, and the build arguments."""
+        """The content address of what goes into the image: the Dockerfile (which pins base digests, versions,
+        package lists and git commits), every context file but the build's own CAs (they only let downloads
+        verify), and the build arguments."""
         digest = hashlib.sha256()
+        shipped = {name: content for name, content in self.files.items() if name != BUILD_CA}
         canonical = {
             "dockerfile": self.dockerfile,
-            "files": {name: hashlib.sha256(content).hexdigest() for name, content in sorted(self.files.items())},
+            "files": {name: hashlib.sha256(content).hexdigest() for name, content in sorted(shipped.items())},
             "buildArgs": dict(sorted(self.build_args.items())),
         }
         digest.update(json.dumps(canonical, sort_keys=True).encode())
@@ -327,7 +329,7 @@ class _Renderer:
         )
         self.stage("\n".join(lines))
 
-    def render(self, name: str) -> BuildContext:
+    def render(self) -> BuildContext:
         for target, asset in SCRIPTS.items():
             self.files[target] = (ASSETS / asset).read_bytes()
         if self.inputs.ca_bundle:
@@ -342,11 +344,12 @@ class _Renderer:
         self.rapids()
         for variant in self.spec.variants:
             self.final(variant)
-        header = f"# Rendered by kubricks from SparkImage {name}; targets: {', '.join(self.spec.variants)}."
+        # Nothing here may name the SparkImage: the same spec must build once, whatever its name or namespace.
+        header = f"# Rendered by kubricks; targets: {', '.join(self.spec.variants)}."
         dockerfile = "\n\n".join([header, *self.stages]) + "\n"
         return BuildContext(dockerfile=dockerfile, files=dict(self.files), build_args=dict(self.spec.build.build_args))
 
 
-def render(spec: SparkImageSpec, inputs: ResolvedInputs, name: str = "") -> BuildContext:
+def render(spec: SparkImageSpec, inputs: ResolvedInputs) -> BuildContext:
     """The Dockerfile and context for ``spec``; each variant is a build target of the same name."""
-    return _Renderer(spec, inputs).render(name)
+    return _Renderer(spec, inputs).render()

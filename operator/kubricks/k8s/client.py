@@ -1,18 +1,34 @@
 """Thin, synchronous wrappers over the kubernetes client; callers in async code run them in a thread."""
 
 import base64
+import json
 from functools import cache
 from typing import Any
 
+import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 
 from kubricks.api.crd import GROUP, VERSION
+from kubricks.failures import MissingObject
 
 
-class MissingObject(Exception):
-    """A Secret or ConfigMap the spec names does not exist or lacks a key."""
+def failure_of(error: Exception) -> tuple[int, str] | None:
+    """The HTTP status (0 when there was no answer) and the API server's own message of a failed call; None
+    for an error that did not come from a call."""
+    if isinstance(error, ApiException):
+        return int(error.status or 0), _server_message(error)
+    if isinstance(error, urllib3.exceptions.HTTPError | ConnectionError):
+        return 0, str(error)
+    return None
+
+
+def _server_message(error: ApiException) -> str:
+    try:
+        return str(json.loads(error.body or "{}").get("message") or error.reason)
+    except (ValueError, AttributeError):
+        return str(error.reason)
 
 
 @cache
@@ -83,4 +99,20 @@ def delete_custom_object(plural: str, namespace: str, name: str) -> None:
         client.CustomObjectsApi(api_client()).delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
     except ApiException as error:
         if error.status != 404:
+            raise
+
+
+def remove_finalizer(plural: str, namespace: str, name: str, finalizers: list[str], finalizer: str) -> None:
+    """Takes ``finalizer`` off an object whose ``finalizers`` were read just now; a concurrent change fails the
+    patch's test, and the next event tries again."""
+    patch = [
+        {"op": "test", "path": "/metadata/finalizers", "value": finalizers},
+        {"op": "replace", "path": "/metadata/finalizers", "value": [f for f in finalizers if f != finalizer]},
+    ]
+    try:
+        client.CustomObjectsApi(api_client()).patch_namespaced_custom_object(
+            GROUP, VERSION, namespace, plural, name, patch, _content_type="application/json-patch+json"
+        )
+    except ApiException as error:
+        if error.status not in (404, 422):
             raise

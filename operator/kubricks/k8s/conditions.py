@@ -1,13 +1,32 @@
-"""metav1.Condition bookkeeping, pure: a condition's lastTransitionTime moves only when its status does."""
+"""metav1.Condition bookkeeping, pure: a condition's lastTransitionTime moves only when its status does.
+
+Every kind publishes the three conditions kstatus reads (Flux, `kubectl wait`, Argo CD's default health):
+``Ready``, ``Reconciling`` (work in progress) and ``Stalled`` (stuck until someone fixes something).
+"""
 
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 Condition = dict[str, Any]
 
+READY = "Ready"
+RECONCILING = "Reconciling"
+STALLED = "Stalled"
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 """How Kubernetes writes times (RFC 3339, seconds, UTC)."""
+
+
+class Progress(Enum):
+    """Where an object stands for kstatus, beside Ready."""
+
+    RECONCILING = "Reconciling"
+    """Work is under way or will be retried on its own."""
+    STALLED = "Stalled"
+    """Nothing more happens until someone changes the spec or what it names."""
+    SETTLED = "Settled"
+    """Done: Ready says how it ended."""
 
 
 def now() -> str:
@@ -38,3 +57,17 @@ def with_condition(
         updated["observedGeneration"] = generation
     others = [c for c in conditions or [] if c.get("type") != type_]
     return [*others, updated] if previous is None else [updated if c is previous else c for c in conditions or []]
+
+
+def with_kstatus(
+    conditions: list[Condition] | None,
+    ready: bool,
+    progress: Progress,
+    reason: str,
+    message: str,
+    generation: int | None,
+) -> list[Condition]:
+    """``conditions`` with Ready, Reconciling and Stalled set together, all with the same reason."""
+    updated = with_condition(conditions, READY, ready, reason, message, generation)
+    updated = with_condition(updated, RECONCILING, progress is Progress.RECONCILING, reason, message, generation)
+    return with_condition(updated, STALLED, progress is Progress.STALLED, reason, message, generation)

@@ -37,7 +37,6 @@ JOB_LABEL = f"{GROUP}/sparkjob"
 ATTEMPT_LABEL = f"{GROUP}/attempt"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubricks"}
 SERVICE_ACCOUNT = "kubricks-spark"
-COPIED_PULL_SECRET_PREFIX = "kubricks-pull-"  # noqa: S105 - a name prefix, no secret
 SERVICE_NAME_LIMIT = 63
 
 
@@ -415,17 +414,6 @@ def driver_rbac(namespace: str) -> list[dict[str, Any]]:
             "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}],
         },
     ]
-
-
-def copied_pull_secret(job: SparkJob, attempt: Attempt, source: str, data: dict[str, str]) -> dict[str, Any]:
-    """The operator's default pull Secret, copied into the job's namespace (pods can only use their own)."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "kubernetes.io/dockerconfigjson",
-        "metadata": _metadata(f"{COPIED_PULL_SECRET_PREFIX}{source}", attempt, owner_reference(job, attempt.uid)),
-        "data": data,
-    }
 
 
 def attempt_resources(

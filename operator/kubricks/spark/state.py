@@ -26,7 +26,7 @@ from kubricks.jobs import (
     parse_time,
     stamp,
 )
-from kubricks.spark.manifests import Attempt, attempt_resources, copied_pull_secret
+from kubricks.spark.manifests import Attempt, attempt_resources
 
 TARGET = "kubernetes"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
@@ -55,8 +55,8 @@ class PodView:
 class Observation(JobContext):
     pods: list[PodView] = field(default_factory=list)
     """The pods labelled with the current attempt's spark-app-selector."""
-    default_pull_secret: tuple[str, dict[str, str]] | None = None
-    """The operator's default pull Secret (name, data) from another namespace, for a job that names none."""
+    default_pull_secret: str | None = None
+    """The Secret (of the job's namespace) that pods pull with when neither the job nor its SparkImage names one."""
 
 
 def attempt_of(obs: Observation) -> Attempt:
@@ -127,11 +127,7 @@ def pending(obs: Observation) -> Decision:
 
 def submit(obs: Observation, image: str) -> Decision:
     attempt = attempt_of(obs)
-    pull_secret, copies = obs.image.pull_secret, []
-    if not (pull_secret or obs.job.spec.image.pull_secret) and obs.default_pull_secret:
-        source, data = obs.default_pull_secret
-        copy = copied_pull_secret(obs.job, attempt, source, data)
-        pull_secret, copies = copy["metadata"]["name"], [copy]
+    pull_secret = obs.image.pull_secret or obs.default_pull_secret
     kubernetes = obs.job.spec.kubernetes
     timeout = kubernetes.driver_start_timeout_seconds if kubernetes else 600
     message = f"attempt {attempt.number}: driver pod {attempt.driver_pod} created"
@@ -149,7 +145,7 @@ def submit(obs: Observation, image: str) -> Decision:
             nextAttemptTime=None,
             kubernetes={**_kubernetes_status(obs), "executors": _executors(obs)},
         ),
-        create=[*copies, *attempt_resources(obs.job, attempt, image, pull_secret)],
+        create=attempt_resources(obs.job, attempt, image, pull_secret),
         wake_after=float(timeout),
         event=("Normal", "Submitted", message),
     )

@@ -1,4 +1,4 @@
-# Rendered by kubricks from SparkImage default/sparkimage-databricks; targets: cpu.
+# Rendered by kubricks; targets: cpu.
 
 FROM ubuntu:22.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa AS base-cpu
 

@@ -1,4 +1,4 @@
-# Rendered by kubricks from SparkImage default/sparkimage-gpu; targets: cpu, gpu.
+# Rendered by kubricks; targets: cpu, gpu.
 
 FROM ubuntu:22.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa AS base-cpu
 

@@ -1,0 +1,80 @@
+"""Writing status (only what changed, then waiting for it to come back through the watch), and telling a
+failed step to the user."""
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import kopf
+
+from kubricks.databricks.errors import DatabricksError
+from kubricks.failures import MissingObject, Trouble, api_trouble, retrying
+from kubricks.k8s.client import failure_of, patch_status
+from kubricks.k8s.status import merge_patch_changes
+
+if TYPE_CHECKING:
+    from kubricks.control.supervisor import Live
+
+logger = logging.getLogger(__name__)
+
+ECHO_TIMEOUT_SECONDS = 10.0
+"""How long to wait for our own status patch to show in the watched body."""
+EVENT_MESSAGE_LIMIT = 1024
+
+
+class StepFailed(Exception):
+    """A step that knows what it was doing when it failed."""
+
+    def __init__(self, trouble: Trouble) -> None:
+        super().__init__(trouble.message)
+        self.trouble = trouble
+
+
+def current_status(live: "Live") -> dict[str, Any]:
+    return dict(live.body.get("status") or {})
+
+
+async def write_status(live: "Live", status: dict[str, Any]) -> bool:
+    """Patches the part of ``status`` that differs from the object's, if any, and waits until the watch shows it,
+    so the next step starts from it. Returns whether anything was patched."""
+    changes = merge_patch_changes(current_status(live), status)
+    if not changes:
+        return False
+    await asyncio.to_thread(patch_status, live.plural, live.namespace, live.name, changes)
+    await live.until(
+        lambda body: not merge_patch_changes(dict(body.get("status") or {}), changes), ECHO_TIMEOUT_SECONDS
+    )
+    return True
+
+
+def post_event(live: "Live", kind: str, reason: str, message: str) -> None:
+    kopf.event(live.body, type=kind, reason=reason, message=message[-EVENT_MESSAGE_LIMIT:])
+
+
+def describe(error: Exception) -> Trouble:
+    """What went wrong, in the user's terms."""
+    if isinstance(error, StepFailed):
+        return error.trouble
+    failure = failure_of(error)
+    if failure is not None:
+        return api_trouble(*failure, "reconcile")
+    if isinstance(error, MissingObject):
+        return Trouble("InputMissing", str(error))
+    if isinstance(error, DatabricksError):
+        return Trouble("WorkspaceError", f"the Databricks workspace answered: {error}")
+    return Trouble("InternalError", f"{type(error).__name__}: {error}")
+
+
+async def report_trouble(live: "Live", error: Exception, retry_in: float) -> None:
+    """The one failure path of every kind: a log line, status.message and a Warning Event, then a retry."""
+    trouble = describe(error)
+    message = retrying(trouble, retry_in)
+    if trouble.reason == "InternalError":
+        logger.error("%s %s/%s: %s", live.kind, live.namespace, live.name, message, exc_info=error)
+    else:
+        logger.warning("%s %s/%s: %s", live.kind, live.namespace, live.name, message)
+    post_event(live, "Warning", trouble.reason, message)
+    try:
+        await write_status(live, {"message": message})
+    except Exception as failure:
+        logger.warning("%s %s/%s: cannot write status either: %s", live.kind, live.namespace, live.name, failure)
