@@ -20,10 +20,10 @@ from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
-from kubricks.databricks.emulator import serve
 from kubricks.databricks.payloads import REDACTED, BasicAuth, redacted, secret_references, submit_run
 from kubricks.dev import cluster as dev_cluster
 from kubricks.dev.config import DevCluster
+from kubricks.emulator.databricks import serve
 from kubricks.images.backend import DockerBackend
 from kubricks.images.builder import build_spark_image, resolve_inputs
 from kubricks.images.check import check_image

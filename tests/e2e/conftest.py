@@ -39,6 +39,15 @@ def crds(platform: dict[str, str]) -> None:
         kubectl("wait", "--for=condition=Established", f"crd/{name}.kubricks.dev", "--timeout=60s")
 
 
+def sample(metrics: str, name: str, **labels: str) -> float:
+    """The value of one sample in a /metrics text (0 when it is not there)."""
+    for family in text_string_to_metric_families(metrics):
+        for metric in family.samples:
+            if metric.name == name and all(metric.labels.get(k) == v for k, v in labels.items()):
+                return float(metric.value)
+    return 0.0
+
+
 class OperatorProcess:
     """``kubricks run`` against the test cluster, as a process that tests may stop and start again."""
 
@@ -79,11 +88,7 @@ class OperatorProcess:
 
     def sample(self, name: str, **labels: str) -> float:
         """The value of one sample of /metrics now (0 when the operator has not emitted it yet)."""
-        for family in text_string_to_metric_families(self.metrics()):
-            for metric in family.samples:
-                if metric.name == name and all(metric.labels.get(k) == v for k, v in labels.items()):
-                    return float(metric.value)
-        return 0.0
+        return sample(self.metrics(), name, **labels)
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None:

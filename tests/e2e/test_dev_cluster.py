@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.test_metrics import sample
+from tests.e2e.conftest import sample
 from tests.e2e.test_sparkjob_kubernetes import ANSWER, spark_job
 from tests.support import VENV_BIN, wait_until
 

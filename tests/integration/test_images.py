@@ -103,6 +103,7 @@ def test_same_spec_builds_nothing_and_keeps_the_digest(
     assert again.built == []
     assert again.inputs_hash == built.inputs_hash
     assert [i.digest for i in again.images] == [i.digest for i in built.images]
+    assert [i.size_bytes for i in again.images] == [i.size_bytes for i in built.images], "one size, the registry's"
 
 
 def test_an_app_change_rebuilds_only_the_last_layers(

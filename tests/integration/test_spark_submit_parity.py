@@ -5,6 +5,7 @@ Every difference is listed below with the reason it exists; anything else must b
 """
 
 import os
+import re
 import subprocess
 import uuid
 from typing import Any
@@ -50,14 +51,21 @@ def spark_home() -> str:
 
 
 def properties(text: str) -> dict[str, str]:
-    """Java properties as Spark writes them (comments, escaped colons)."""
+    """Java properties as Properties.store writes them (comments; a backslash escapes the next character,
+    \\uXXXX a UTF-16 unit): one property per line, the key ending at the first unescaped '='."""
     entries = {}
     for line in text.splitlines():
         if line.startswith("#") or "=" not in line:
             continue
-        key, value = line.split("=", 1)
-        entries[key.replace("\\:", ":")] = value.replace("\\:", ":")
+        key, value = re.split(r"(?<!\\)=", line, maxsplit=1)
+        entries[unescaped(key)] = unescaped(value)
     return entries
+
+
+def unescaped(text: str) -> str:
+    controls = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    return re.sub(r"\\(.)", lambda m: controls.get(m.group(1), m.group(1)), text)
 
 
 @pytest.fixture

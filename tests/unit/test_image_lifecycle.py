@@ -18,7 +18,7 @@ DIGEST = "sha256:" + "d" * 64
 
 def outcome(built: bool) -> BuildOutcome:
     image = BuiltImage(variant="cpu", ref="r.example.com/a:cpu-1", digest=DIGEST, size_bytes=10)
-    pushed = [PushedImage(ref=image.ref, digest=DIGEST, size_bytes=10, steps=[], rebuilt=[])] if built else []
+    pushed = [PushedImage(ref=image.ref, digest=DIGEST, steps=[], rebuilt=[])] if built else []
     return BuildOutcome(inputs_hash="sha256:" + "e" * 64, images=[image], built=pushed)
 
 
@@ -32,6 +32,7 @@ def outcome(built: bool) -> BuildOutcome:
         (BuildError("building cpu failed: exit 1", "Step 3/9"), "BuildFailed", False),
         (BuildError("engine down", retriable=True), "BuildInfrastructureError", True),
         (BuildError("pushing r/a:1 failed: unauthorized"), "RegistryAuthFailed", True),
+        (BuildError("building cpu ran past spec.build.timeoutSeconds", timed_out=True), "BuildTimedOut", False),
         (RuntimeError("boom"), "InternalError", True),
     ],
 )
@@ -88,6 +89,7 @@ def test_failed_status_says_whether_it_retries() -> None:
         ({"observedGeneration": 2, "phase": "Ready"}, True),
         ({"observedGeneration": 1, "phase": "Ready"}, False),
         (lifecycle.failed({}, 2, lifecycle.Failure("BuildFailed", "x", None)), True),
+        (lifecycle.failed({}, 2, lifecycle.Failure("BuildTimedOut", "x", None)), True),
         (lifecycle.failed({}, 2, lifecycle.Failure("RegistryAuthFailed", "x", 15)), False),
         ({}, False),
     ],
@@ -154,3 +156,22 @@ def test_proxy_build_args_use_dockers_predefined_names() -> None:
         "no_proxy": "localhost",
     }
     assert proxy_build_args(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("failure", "progress"),
+    [
+        (lifecycle.Failure("BuildFailed", "x", None), ("False", "True")),
+        (lifecycle.Failure("BuildTimedOut", "x", None), ("False", "True")),
+        (lifecycle.Failure("RegistryAuthFailed", "x", 15), ("False", "True")),
+        (lifecycle.Failure("InputMissing", "x", 15), ("False", "True")),
+        (lifecycle.Failure("RegistryUnavailable", "x", 20), ("True", "False")),
+        (lifecycle.Failure("BuildInfrastructureError", "x", 20), ("True", "False")),
+    ],
+    ids=lambda value: getattr(value, "reason", ""),
+)
+def test_a_failure_that_needs_a_person_is_stalled_the_rest_reconciling(
+    failure: lifecycle.Failure, progress: tuple[str, str]
+) -> None:
+    conditions = {c["type"]: c["status"] for c in lifecycle.failed({}, 1, failure)["conditions"]}
+    assert (conditions["Reconciling"], conditions["Stalled"]) == progress

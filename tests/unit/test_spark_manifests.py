@@ -10,6 +10,16 @@ from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
 from kubricks.spark.manifests import (
     Attempt,
+    Submission,
+    _driver_args,
+    _driver_metadata,
+    _driver_resources,
+    _dynamic_allocation,
+    _executor_pods,
+    _gpus,
+    _image,
+    _language,
+    _pod_resources,
     attempt_resources,
     config_map,
     driver_pod,
@@ -263,12 +273,225 @@ def test_attempt_names_are_deterministic_distinct_and_fit_a_service_name() -> No
     assert long.service.endswith("-driver-svc")
 
 
-def test_properties_file_format() -> None:
-    text = render_properties({"spark.a": "x=y:z", "spark.b c": "multi\nline"})
-    assert text == "spark.a=x=y:z\nspark.b\\ c=multi\\nline\n"
+@pytest.mark.parametrize(
+    ("key", "value", "line"),
+    [
+        ("spark.a", "x=y:z", "spark.a=x\\=y\\:z"),
+        ("spark.b c", "multi\nline", "spark.b\\ c=multi\\nline"),
+        (
+            "spark.c",
+            "x\rspark.kubernetes.namespace=kube-system",
+            "spark.c=x\\rspark.kubernetes.namespace\\=kube-system",
+        ),
+        ("spark.d", "tab\there\fform", "spark.d=tab\\there\\fform"),
+        ("spark.e", " leading and inner", "spark.e=\\ leading and inner"),
+        ("#spark.f", "a!b", "\\#spark.f=a\\!b"),
+        ("spark.g", "back\\slash", "spark.g=back\\\\slash"),
+        ("spark.h", "caf\u00e9 \U0001f600", "spark.h=caf\\u00e9 \\ud83d\\ude00"),
+    ],
+    ids=[
+        "separators",
+        "newline",
+        "carriage-return",
+        "tab-formfeed",
+        "leading-space",
+        "comment-chars",
+        "backslash",
+        "unicode",
+    ],
+)
+def test_properties_are_escaped_as_javas_properties_store(key: str, value: str, line: str) -> None:
+    text = render_properties({key: value})
+    assert text == line + "\n"
+    assert text.count("\n") == 1 and "\r" not in text, "one property, one line, whatever the value holds"
 
 
 def test_driver_pod_of_a_databricks_job_is_an_error() -> None:
     resource = SparkJob.model_validate(example("sparkjob-databricks-new-cluster.yaml"))
     with pytest.raises(ValueError, match="targets Databricks"):
         driver_pod(resource, Attempt("x", "team", UID, 1), IMAGE, None)
+
+
+def submission(changes: dict[str, Any]) -> Submission:
+    resource = job("sparkjob-kubernetes-wheel.yaml", changes)
+    return Submission.of(resource, attempt(resource), IMAGE, None)
+
+
+BASE_DRIVER = {"cores": 1, "memory": "512m"}
+BASE_EXECUTOR = {"instances": 2, "cores": 2, "memory": "1g"}
+
+
+@pytest.mark.parametrize(
+    ("option", "changes", "expected"),
+    [
+        (
+            _image,
+            {},
+            {"spark.kubernetes.container.image": IMAGE, "spark.kubernetes.container.image.pullSecrets": "regcred"},
+        ),
+        (_image, {"spec.image.pullSecret": None}, {"spark.kubernetes.container.image": IMAGE}),
+        (_language, {}, {"spark.kubernetes.resource.type": "python", "spark.kubernetes.memoryOverheadFactor": "0.4"}),
+        (
+            _language,
+            {"spec.app": {"mainApplicationFile": "local:///opt/app.jar", "mainClass": "a.Main"}},
+            {"spark.kubernetes.resource.type": "java", "spark.kubernetes.memoryOverheadFactor": "0.1"},
+        ),
+        (_pod_resources, {"spec.kubernetes.driver": BASE_DRIVER, "spec.kubernetes.executor": BASE_EXECUTOR}, {}),
+        (
+            _pod_resources,
+            {
+                "spec.kubernetes.driver": {**BASE_DRIVER, "coreRequest": "250m", "coreLimit": "2"},
+                "spec.kubernetes.executor": {**BASE_EXECUTOR, "memoryOverhead": "1g"},
+            },
+            {
+                "spark.kubernetes.driver.request.cores": "250m",
+                "spark.kubernetes.driver.limit.cores": "2",
+                "spark.executor.memoryOverhead": "1g",
+            },
+        ),
+        (_gpus, {}, {}),
+        (
+            _gpus,
+            {"spec.image.variant": "gpu", "spec.kubernetes.executor": {**BASE_EXECUTOR, "gpus": 1}},
+            {
+                "spark.executor.resource.gpu.amount": "1",
+                "spark.executor.resource.gpu.vendor": "nvidia.com",
+                "spark.executor.resource.gpu.discoveryScript": "/opt/kubricks/bin/gpu-discovery",
+                "spark.task.resource.gpu.amount": "0.5",
+            },
+        ),
+        (
+            _executor_pods,
+            {
+                "spec.kubernetes.executor": {
+                    **BASE_EXECUTOR,
+                    "labels": {"team": "a"},
+                    "annotations": {"note": "x"},
+                    "nodeSelector": {"disk": "ssd"},
+                    "env": {"MODE": "fast"},
+                    "tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
+                }
+            },
+            {
+                "spark.kubernetes.executor.label.team": "a",
+                "spark.kubernetes.executor.annotation.note": "x",
+                "spark.kubernetes.executor.node.selector.disk": "ssd",
+                "spark.executorEnv.MODE": "fast",
+                "spark.kubernetes.executor.podTemplateFile": "/opt/spark/conf/executor-pod-template.yaml",
+            },
+        ),
+        (_dynamic_allocation, {}, {}),
+        (
+            _dynamic_allocation,
+            {"spec.kubernetes.dynamicAllocation": {"enabled": True, "minExecutors": 3, "maxExecutors": 5}},
+            {
+                "spark.dynamicAllocation.enabled": "true",
+                "spark.dynamicAllocation.shuffleTracking.enabled": "true",
+                "spark.dynamicAllocation.minExecutors": "3",
+                "spark.dynamicAllocation.maxExecutors": "5",
+                "spark.dynamicAllocation.initialExecutors": "3",
+            },
+        ),
+        (
+            _dynamic_allocation,
+            {
+                "spec.kubernetes.executor": {**BASE_EXECUTOR, "instances": 9},
+                "spec.kubernetes.dynamicAllocation": {"enabled": True, "minExecutors": 0, "maxExecutors": 4},
+            },
+            {
+                "spark.dynamicAllocation.enabled": "true",
+                "spark.dynamicAllocation.shuffleTracking.enabled": "true",
+                "spark.dynamicAllocation.minExecutors": "0",
+                "spark.dynamicAllocation.maxExecutors": "4",
+                "spark.dynamicAllocation.initialExecutors": "4",
+            },
+        ),
+    ],
+    ids=[
+        "image-with-pull-secret",
+        "image-without",
+        "python",
+        "jvm",
+        "resources-none",
+        "resources-request-limit-overhead",
+        "gpus-none",
+        "gpus-executor",
+        "executor-pods",
+        "allocation-off",
+        "allocation-starts-at-min",
+        "allocation-starts-at-most-max",
+    ],
+)
+def test_property_options(option: Any, changes: dict[str, Any], expected: dict[str, str]) -> None:
+    assert option(submission(changes)) == expected
+
+
+def test_the_operators_executor_labels_win_over_the_users() -> None:
+    mine = {"spec.kubernetes.executor": {**BASE_EXECUTOR, "labels": {"kubricks.dev/sparkjob": "someone-else"}}}
+    resource = job("sparkjob-kubernetes-wheel.yaml", mine)
+    conf = spark_properties(resource, attempt(resource), IMAGE, None)
+    assert conf["spark.kubernetes.executor.label.kubricks.dev/sparkjob"] == "etl-daily"
+
+
+def test_app_spark_conf_is_kept_where_kubricks_sets_nothing_and_overridden_where_it_does() -> None:
+    conf = properties(
+        "sparkjob-kubernetes-wheel.yaml", {"spec.app.sparkConf": {"spark.sql.x": "1", "spark.app.id": "mine"}}
+    )
+    assert conf["spark.sql.x"] == "1"
+    assert conf["spark.app.id"] != "mine"
+
+
+@pytest.mark.parametrize(
+    ("changes", "requests", "limits"),
+    [
+        (
+            {"spec.kubernetes.driver": {"cores": 2, "memory": "1g"}},
+            {"cpu": "2", "memory": "1433Mi"},
+            {"memory": "1433Mi"},
+        ),
+        (
+            {
+                "spec.image.variant": "gpu",
+                "spec.kubernetes.driver": {
+                    "cores": 1,
+                    "coreRequest": "250m",
+                    "coreLimit": "1",
+                    "memory": "512m",
+                    "gpus": 1,
+                },
+            },
+            {"cpu": "250m", "memory": "896Mi"},
+            {"cpu": "1", "memory": "896Mi", "nvidia.com/gpu": "1"},
+        ),
+        (
+            {"spec.kubernetes.driver": {"cores": 1, "memory": "2g", "memoryOverhead": "100m"}},
+            {"cpu": "1", "memory": "2148Mi"},
+            {"memory": "2148Mi"},
+        ),
+    ],
+    ids=["python-overhead-and-no-cpu-limit", "request-limit-gpu", "explicit-overhead"],
+)
+def test_driver_resources(changes: dict[str, Any], requests: dict[str, str], limits: dict[str, str]) -> None:
+    assert _driver_resources(submission(changes)) == {"requests": requests, "limits": limits}
+
+
+def test_driver_args_name_the_properties_file_the_class_and_the_resource() -> None:
+    assert _driver_args(submission({})) == [
+        "driver",
+        "--properties-file",
+        "/opt/spark/conf/spark.properties",
+        "--class",
+        "org.apache.spark.deploy.PythonRunner",
+        "local:///opt/kubricks/bin/run-entry-point.py",
+        "etl",
+        "run",
+        "--date",
+        "2026-11-22",
+    ]
+
+
+def test_the_drivers_selector_labels_win_over_the_users() -> None:
+    mine = {"spec.kubernetes.driver": {**BASE_DRIVER, "labels": {"spark-role": "executor", "team": "a"}}}
+    labels = _driver_metadata(submission(mine))["labels"]
+    assert labels["spark-role"] == "driver"
+    assert labels["team"] == "a"

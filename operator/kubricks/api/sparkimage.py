@@ -206,7 +206,8 @@ class BuildSpec(ApiModel):
     ca_certificates: CaCertificates | None = None
     """Extra CAs trusted by every download during the build."""
     timeout_seconds: Annotated[int, Field(ge=60, le=86400)] = 3600
-    """How long one build may take before it fails."""
+    """How long building the SparkImage may take: every variant, with its pulls and pushes. At the deadline the
+    build is stopped on the engine and the SparkImage fails with BuildTimedOut until the spec changes."""
 
 
 class SparkImageSpec(ApiModel):
@@ -256,7 +257,7 @@ class BuiltImage(ApiModel):
     digest: Annotated[str, Field(pattern=r"^sha256:[a-f0-9]{64}$")]
     """The manifest digest the registry reported."""
     size_bytes: Annotated[int, Field(ge=0)] = 0
-    """The image's size."""
+    """The image's size in the registry: its compressed layers and config, what a pull downloads."""
 
 
 class SparkImageStatus(Status):

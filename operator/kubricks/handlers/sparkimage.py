@@ -7,6 +7,7 @@ handling of other resources. No finalizer: nothing outside Kubernetes needs clea
 
 import asyncio
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from kubricks.k8s.client import read_config_map, read_secret
 
 PLURAL = plural(SparkImage)
 PROGRESS_INTERVAL_SECONDS = 5.0
+PROGRESS_LINES_KEPT = 100
 SUPERSEDE_CHECK_SECONDS = 0.5
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ class Superseded(Exception):
     """The spec changed while building; the build's result no longer matters."""
 
 
-async def build(resource: SparkImage, namespace: str, name: str, progress: list[str]) -> BuildOutcome:
+async def build(resource: SparkImage, namespace: str, name: str, progress: deque[str]) -> BuildOutcome:
     """Reads the Secret and ConfigMaps the spec names, then builds what the registry lacks."""
     spec = resource.spec
     credentials = {}
@@ -61,7 +63,8 @@ async def build(resource: SparkImage, namespace: str, name: str, progress: list[
 class ImageReconciler:
     live: Live
     attempt: int = 0
-    progress: list[str] = field(default_factory=list)
+    progress: deque[str] = field(default_factory=lambda: deque(maxlen=PROGRESS_LINES_KEPT))
+    """The build's latest progress lines: a build that prints without end cannot grow the operator."""
 
     async def step(self, live: Live) -> float | None:
         """Builds the current generation unless it is settled; returns when to look again."""
@@ -82,7 +85,7 @@ class ImageReconciler:
             return None
         await write_status(live, lifecycle.building(status, generation, "resolving the build inputs"))
         post_event(live, "Normal", "Building", f"building {', '.join(resource.spec.variants)}")
-        self.progress = []
+        self.progress.clear()
         started = asyncio.get_running_loop().time()
         task = asyncio.create_task(build(resource, live.namespace, live.name, self.progress))
         try:

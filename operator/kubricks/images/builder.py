@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 
 from kubricks.api.sparkimage import BuiltImage, SparkImageSpec, Variant
-from kubricks.images.backend import BuildBackend, Progress
+from kubricks.images.backend import BuildBackend, Deadline, Progress
 from kubricks.images.outcomes import BuildOutcome, InputError, PushedImage, RegistryError
-from kubricks.images.registry import Credentials, RegistryClient, parse_image
+from kubricks.images.registry import Credentials, RegistryClient
 from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, render
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -76,7 +76,7 @@ async def build_spark_image(
     inputs_hash = context.inputs_hash()
     registry = RegistryClient(credentials)
     repository = spec.registry.repository
-    push_auth = credentials.get(parse_image(repository).registry)
+    deadline = Deadline.after(spec.build.timeout_seconds)
     images: list[BuiltImage] = []
     built: list[PushedImage] = []
     for variant in spec.variants:
@@ -87,11 +87,19 @@ async def build_spark_image(
             images.append(_built(variant, ref, existing.digest, existing.size_bytes))
             continue
         progress(f"{variant}: building {ref}")
-        pushed = await asyncio.to_thread(
-            backend.build_and_push, context, variant, ref, push_auth, progress, spec.build.timeout_seconds
-        )
+        try:
+            pushed = await asyncio.to_thread(
+                backend.build_and_push, context, variant, ref, credentials, progress, deadline
+            )
+        except asyncio.CancelledError:
+            deadline.stop.set()  # the thread goes on until its engine calls end: end them now
+            raise
+        stored = await registry.manifest(ref)
+        if stored is None or stored.digest != pushed.digest:
+            raise RegistryError(f"the registry does not show {ref} as pushed ({pushed.digest}); try again")
         built.append(pushed)
-        images.append(_built(variant, ref, pushed.digest, pushed.size_bytes))
+        # The registry's size, as for a variant found there: the same image reports the same size.
+        images.append(_built(variant, ref, stored.digest, stored.size_bytes))
     return BuildOutcome(inputs_hash=inputs_hash, images=images, built=built)
 
 

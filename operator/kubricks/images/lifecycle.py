@@ -45,6 +45,8 @@ def classify(error: Exception, attempt: int) -> Failure:
         return Failure("InputMissing", str(error), WAIT_FOR_FIX_SECONDS)
     if isinstance(error, BuildError):
         detail = f"{error}\n{error.log_tail}".strip()[-MESSAGE_LIMIT:]
+        if error.timed_out:
+            return Failure("BuildTimedOut", f"{detail}\nraise spec.build.timeoutSeconds if it needs longer", None)
         if error.retriable:
             return Failure("BuildInfrastructureError", detail, backoff(attempt))
         if "pushing" in str(error):
@@ -105,4 +107,4 @@ def settled(status: dict[str, Any], generation: int) -> bool:
     if status.get("phase") == "Ready":
         return True
     reason = next((c.get("reason") for c in status.get("conditions") or [] if c.get("type") == READY), None)
-    return status.get("phase") == "Failed" and reason == "BuildFailed"
+    return status.get("phase") == "Failed" and reason in ("BuildFailed", "BuildTimedOut")

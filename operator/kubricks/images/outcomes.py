@@ -9,10 +9,11 @@ from kubricks.api.sparkimage import BuiltImage
 class BuildError(Exception):
     """The build or the push failed. ``log_tail`` holds the last lines of its output."""
 
-    def __init__(self, message: str, log_tail: str = "", *, retriable: bool = False) -> None:
+    def __init__(self, message: str, log_tail: str = "", *, retriable: bool = False, timed_out: bool = False) -> None:
         super().__init__(message)
         self.log_tail = log_tail
         self.retriable = retriable
+        self.timed_out = timed_out
 
 
 class InputError(Exception):
@@ -32,7 +33,6 @@ class RegistryError(Exception):
 class PushedImage:
     ref: str
     digest: str
-    size_bytes: int
     steps: list[str]
     """Every build step, as Docker names it (Step n/m : INSTRUCTION)."""
     rebuilt: list[str]

@@ -71,6 +71,8 @@ class BuildContext:
     files: dict[str, bytes]
     """Build-context files (path → content) besides the Dockerfile."""
     build_args: dict[str, str]
+    base_images: tuple[str, ...] = ()
+    """The images the stages start FROM, pinned: pulled first, with the SparkImage's own credentials."""
 
     def tarball(self) -> bytes:
         """The context as the tar stream ``docker build`` takes."""
@@ -140,6 +142,7 @@ class _Renderer:
         self.spec = spec
         self.inputs = inputs
         self.files: dict[str, bytes] = {}
+        self.base_images: list[str] = []
         self.stages: list[str] = []
         self.venv = venv_path(spec)
 
@@ -185,16 +188,22 @@ class _Renderer:
 
     # --- stages -------------------------------------------------------------------------------------
 
+    def pulled(self, reference: str) -> str:
+        pinned = _pinned(reference, self.inputs)
+        if pinned not in self.base_images:
+            self.base_images.append(pinned)
+        return pinned
+
     def bases(self) -> None:
         for variant in self.spec.variants:
-            self.stage(f"FROM {_pinned(getattr(self.spec.base, variant), self.inputs)} AS base-{variant}")
+            self.stage(f"FROM {self.pulled(getattr(self.spec.base, variant))} AS base-{variant}")
 
     def spark(self) -> None:
         source = self.spec.spark.source
         version = self.spec.spark.version
         if source.image:
             self.stage(
-                f"FROM {_pinned(source.image.ref, self.inputs)} AS spark-dist\n"
+                f"FROM {self.pulled(source.image.ref)} AS spark-dist\n"
                 "FROM scratch AS spark\n"
                 f"COPY --from=spark-dist {source.image.path} /opt/spark"
             )
@@ -347,7 +356,12 @@ class _Renderer:
         # Nothing here may name the SparkImage: the same spec must build once, whatever its name or namespace.
         header = f"# Rendered by kubricks; targets: {', '.join(self.spec.variants)}."
         dockerfile = "\n\n".join([header, *self.stages]) + "\n"
-        return BuildContext(dockerfile=dockerfile, files=dict(self.files), build_args=dict(self.spec.build.build_args))
+        return BuildContext(
+            dockerfile=dockerfile,
+            files=dict(self.files),
+            build_args=dict(self.spec.build.build_args),
+            base_images=tuple(self.base_images),
+        )
 
 
 def render(spec: SparkImageSpec, inputs: ResolvedInputs) -> BuildContext:

@@ -7,6 +7,7 @@ driver code runs unchanged. Where they differ on purpose, a comment says why.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import yaml
 
 from kubricks.api.base import memory_bytes
 from kubricks.api.crd import GROUP, VERSION
-from kubricks.api.sparkjob import ExecutorSpec, PodSpec, SparkJob
+from kubricks.api.sparkjob import ExecutorSpec, KubernetesTarget, PodSpec, SparkJob
 from kubricks.images.render import GPU_DISCOVERY_SCRIPT, WHEEL_LAUNCHER
 
 SPARK_CONF_DIR = "/opt/spark/conf"
@@ -115,85 +116,115 @@ def pull_secrets(job: SparkJob, image_pull_secret: str | None) -> list[str]:
     return [s for s in (job.spec.image.pull_secret or image_pull_secret,) if s]
 
 
-def _gpu_conf(role: str, spec: PodSpec) -> dict[str, str]:
-    if not spec.gpus:
-        return {}
+@dataclass(frozen=True)
+class Submission:
+    """What one attempt's driver is rendered from; each option below reads the part it needs."""
+
+    job: SparkJob
+    kubernetes: KubernetesTarget
+    attempt: Attempt
+    image: str
+    pull_secrets: list[str]
+
+    @classmethod
+    def of(cls, job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> "Submission":
+        if job.spec.kubernetes is None:
+            raise ValueError("spec.kubernetes is not set: this SparkJob targets Databricks")
+        return cls(job, job.spec.kubernetes, attempt, image, pull_secrets(job, image_pull_secret))
+
+    def roles(self) -> tuple[tuple[str, PodSpec], tuple[str, PodSpec]]:
+        return ("driver", self.kubernetes.driver), ("executor", self.kubernetes.executor)
+
+
+# --- spark.properties, one option per concern ------------------------------------------------------------
+
+
+def _application(s: Submission) -> dict[str, str]:
     return {
-        f"spark.{role}.resource.gpu.amount": str(spec.gpus),
-        f"spark.{role}.resource.gpu.vendor": GPU_VENDOR,
-        f"spark.{role}.resource.gpu.discoveryScript": GPU_DISCOVERY_SCRIPT,
+        "spark.master": MASTER,
+        "spark.submit.deployMode": "cluster",
+        "spark.app.name": s.job.metadata.get("name", s.attempt.job),
+        "spark.app.id": s.attempt.app_id,
+        "spark.kubernetes.namespace": s.attempt.namespace,
+        "spark.kubernetes.submitInDriver": "true",
     }
 
 
-def spark_properties(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, str]:
-    """The spark.properties the driver reads, as spark-submit's cluster mode would write it."""
-    kubernetes = job.spec.kubernetes
-    if kubernetes is None:
-        raise ValueError("spec.kubernetes is not set: this SparkJob targets Databricks")
-    driver, executor = kubernetes.driver, kubernetes.executor
-    non_jvm = is_python(job)
-    properties: dict[str, str] = dict(job.spec.app.spark_conf)
-    properties.update(
-        {
-            "spark.master": MASTER,
-            "spark.submit.deployMode": "cluster",
-            "spark.app.name": job.metadata.get("name", attempt.job),
-            "spark.app.id": attempt.app_id,
-            "spark.kubernetes.namespace": attempt.namespace,
-            "spark.kubernetes.driver.pod.name": attempt.driver_pod,
-            "spark.kubernetes.executor.podNamePrefix": attempt.prefix,
-            "spark.kubernetes.container.image": image,
-            "spark.kubernetes.submitInDriver": "true",
-            "spark.kubernetes.resource.type": "python" if non_jvm else "java",
-            "spark.kubernetes.memoryOverheadFactor": str(NON_JVM_OVERHEAD_FACTOR if non_jvm else JVM_OVERHEAD_FACTOR),
-            "spark.kubernetes.authenticate.driver.serviceAccountName": service_account(job),
-            "spark.driver.host": f"{attempt.service}.{attempt.namespace}.svc",
-            "spark.driver.port": str(DRIVER_PORT),
-            "spark.driver.blockManager.port": str(BLOCK_MANAGER_PORT),
-            "spark.driver.cores": str(driver.cores),
-            "spark.driver.memory": driver.memory,
-            "spark.executor.instances": str(executor.instances),
-            "spark.executor.cores": str(executor.cores),
-            "spark.executor.memory": executor.memory,
-            "spark.local.dir": LOCAL_DIR,
-            f"spark.kubernetes.executor.label.{JOB_LABEL}": attempt.job,
-            f"spark.kubernetes.executor.label.{ATTEMPT_LABEL}": str(attempt.number),
-        }
-    )
-    secrets = pull_secrets(job, image_pull_secret)
-    if secrets:
-        properties["spark.kubernetes.container.image.pullSecrets"] = ",".join(secrets)
-    for role, spec in (("driver", driver), ("executor", executor)):
-        # spark.{role}.cores stay the task slots; these two size the pod (the driver creates the executors).
+def _names_and_labels(s: Submission) -> dict[str, str]:
+    return {
+        "spark.kubernetes.driver.pod.name": s.attempt.driver_pod,
+        "spark.kubernetes.executor.podNamePrefix": s.attempt.prefix,
+        f"spark.kubernetes.executor.label.{JOB_LABEL}": s.attempt.job,
+        f"spark.kubernetes.executor.label.{ATTEMPT_LABEL}": str(s.attempt.number),
+    }
+
+
+def _image(s: Submission) -> dict[str, str]:
+    conf = {"spark.kubernetes.container.image": s.image}
+    if s.pull_secrets:
+        conf["spark.kubernetes.container.image.pullSecrets"] = ",".join(s.pull_secrets)
+    return conf
+
+
+def _language(s: Submission) -> dict[str, str]:
+    non_jvm = is_python(s.job)
+    return {
+        "spark.kubernetes.resource.type": "python" if non_jvm else "java",
+        "spark.kubernetes.memoryOverheadFactor": str(NON_JVM_OVERHEAD_FACTOR if non_jvm else JVM_OVERHEAD_FACTOR),
+    }
+
+
+def _driver_endpoint(s: Submission) -> dict[str, str]:
+    """Where the executors reach the driver: its headless Service; and who the driver acts as."""
+    return {
+        "spark.driver.host": f"{s.attempt.service}.{s.attempt.namespace}.svc",
+        "spark.driver.port": str(DRIVER_PORT),
+        "spark.driver.blockManager.port": str(BLOCK_MANAGER_PORT),
+        "spark.kubernetes.authenticate.driver.serviceAccountName": service_account(s.job),
+    }
+
+
+def _sizes(s: Submission) -> dict[str, str]:
+    driver, executor = s.kubernetes.driver, s.kubernetes.executor
+    return {
+        "spark.driver.cores": str(driver.cores),
+        "spark.driver.memory": driver.memory,
+        "spark.executor.instances": str(executor.instances),
+        "spark.executor.cores": str(executor.cores),
+        "spark.executor.memory": executor.memory,
+        "spark.local.dir": LOCAL_DIR,
+    }
+
+
+def _pod_resources(s: Submission) -> dict[str, str]:
+    """spark.{role}.cores stay the task slots; these size the pods (the driver creates the executors)."""
+    conf = {}
+    for role, spec in s.roles():
         if spec.core_request:
-            properties[f"spark.kubernetes.{role}.request.cores"] = spec.core_request
+            conf[f"spark.kubernetes.{role}.request.cores"] = spec.core_request
         if spec.core_limit:
-            properties[f"spark.kubernetes.{role}.limit.cores"] = spec.core_limit
+            conf[f"spark.kubernetes.{role}.limit.cores"] = spec.core_limit
         if spec.memory_overhead:
-            properties[f"spark.{role}.memoryOverhead"] = spec.memory_overhead
-        properties.update(_gpu_conf(role, spec))
+            conf[f"spark.{role}.memoryOverhead"] = spec.memory_overhead
+    return conf
+
+
+def _gpus(s: Submission) -> dict[str, str]:
+    conf = {}
+    for role, spec in s.roles():
+        if spec.gpus:
+            conf[f"spark.{role}.resource.gpu.amount"] = str(spec.gpus)
+            conf[f"spark.{role}.resource.gpu.vendor"] = GPU_VENDOR
+            conf[f"spark.{role}.resource.gpu.discoveryScript"] = GPU_DISCOVERY_SCRIPT
+    executor = s.kubernetes.executor
     if executor.gpus:
-        properties["spark.task.resource.gpu.amount"] = f"{executor.gpus / executor.cores:g}"
-    properties.update(_executor_pod_conf(executor))
-    if kubernetes.dynamic_allocation.enabled:
-        allocation = kubernetes.dynamic_allocation
-        properties.update(
-            {
-                "spark.dynamicAllocation.enabled": "true",
-                "spark.dynamicAllocation.shuffleTracking.enabled": "true",
-                "spark.dynamicAllocation.minExecutors": str(allocation.min_executors),
-                "spark.dynamicAllocation.maxExecutors": str(allocation.max_executors),
-                "spark.dynamicAllocation.initialExecutors": str(
-                    min(max(executor.instances, allocation.min_executors), allocation.max_executors)
-                ),
-            }
-        )
-    if executor.tolerations:
-        properties["spark.kubernetes.executor.podTemplateFile"] = f"{SPARK_CONF_DIR}/{EXECUTOR_TEMPLATE_FILE}"
-    return dict(sorted(properties.items()))
+        conf["spark.task.resource.gpu.amount"] = f"{executor.gpus / executor.cores:g}"
+    return conf
 
 
-def _executor_pod_conf(executor: ExecutorSpec) -> dict[str, str]:
+def _executor_pods(s: Submission) -> dict[str, str]:
+    """What the driver puts on the executor pods it creates; tolerations need a pod template."""
+    executor = s.kubernetes.executor
     conf = {}
     for key, value in executor.labels.items():
         conf[f"spark.kubernetes.executor.label.{key}"] = value
@@ -203,19 +234,80 @@ def _executor_pod_conf(executor: ExecutorSpec) -> dict[str, str]:
         conf[f"spark.kubernetes.executor.node.selector.{key}"] = value
     for key, value in executor.env.items():
         conf[f"spark.executorEnv.{key}"] = value
+    if executor.tolerations:
+        conf["spark.kubernetes.executor.podTemplateFile"] = f"{SPARK_CONF_DIR}/{EXECUTOR_TEMPLATE_FILE}"
     return conf
+
+
+def _dynamic_allocation(s: Submission) -> dict[str, str]:
+    allocation, executor = s.kubernetes.dynamic_allocation, s.kubernetes.executor
+    if not allocation.enabled:
+        return {}
+    return {
+        "spark.dynamicAllocation.enabled": "true",
+        "spark.dynamicAllocation.shuffleTracking.enabled": "true",
+        "spark.dynamicAllocation.minExecutors": str(allocation.min_executors),
+        "spark.dynamicAllocation.maxExecutors": str(allocation.max_executors),
+        "spark.dynamicAllocation.initialExecutors": str(
+            min(max(executor.instances, allocation.min_executors), allocation.max_executors)
+        ),
+    }
+
+
+PROPERTY_OPTIONS: tuple[Callable[[Submission], dict[str, str]], ...] = (
+    _executor_pods,
+    _application,
+    _names_and_labels,
+    _image,
+    _language,
+    _driver_endpoint,
+    _sizes,
+    _pod_resources,
+    _gpus,
+    _dynamic_allocation,
+)
+"""Applied in order over app.sparkConf: the user's executor labels first, so kubricks' own names and labels,
+which it finds the pods by, win over anything a user sets."""
+
+
+def spark_properties(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, str]:
+    """The spark.properties the driver reads, as spark-submit's cluster mode would write it."""
+    submission = Submission.of(job, attempt, image, image_pull_secret)
+    properties: dict[str, str] = dict(job.spec.app.spark_conf)
+    for option in PROPERTY_OPTIONS:
+        properties.update(option(submission))
+    return dict(sorted(properties.items()))
+
+
+JAVA_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}
+
+
+def java_escaped(text: str, *, key: bool) -> str:
+    """``text`` as java.util.Properties.store writes it: a line break of any kind (\\r included) can never
+    start a property of its own, whatever a user puts in a value."""
+    out = []
+    for index, char in enumerate(text):
+        if char in JAVA_ESCAPES:
+            out.append(JAVA_ESCAPES[char])
+        elif char == " " and (key or index == 0):
+            out.append("\\ ")
+        elif char in "=:#!":
+            out.append("\\" + char)
+        elif not " " <= char <= "~":
+            out.append(_unicode_escaped(char))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _unicode_escaped(char: str) -> str:
+    units = char.encode("utf-16-be")
+    return "".join(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2))
 
 
 def render_properties(properties: dict[str, str]) -> str:
     """Java properties format, as java.util.Properties reads it."""
-
-    def escape(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-    def escape_key(key: str) -> str:
-        return escape(key).replace("=", "\\=").replace(":", "\\:").replace(" ", "\\ ")
-
-    return "".join(f"{escape_key(key)}={escape(value)}\n" for key, value in properties.items())
+    return "".join(f"{java_escaped(k, key=True)}={java_escaped(v, key=False)}\n" for k, v in properties.items())
 
 
 def owner_reference(job: SparkJob, uid: str) -> dict[str, Any]:
@@ -268,92 +360,106 @@ def config_map(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: s
     }
 
 
-def driver_pod(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, Any]:
-    kubernetes = job.spec.kubernetes
-    if kubernetes is None:
-        raise ValueError("spec.kubernetes is not set: this SparkJob targets Databricks")
-    driver = kubernetes.driver
-    main_class, resource, arguments = main_resource(job)
+# --- the driver pod, one option per part -------------------------------------------------------------------
+
+
+def _driver_memory_mib(s: Submission) -> int:
+    driver = s.kubernetes.driver
     memory_mib = memory_bytes(driver.memory) // 2**20
-    total_mib = memory_mib + overhead_mib(driver, memory_mib, is_python(job))
-    # As BasicDriverFeatureStep: a CPU limit only when one is set; the memory limit is the request.
+    return memory_mib + overhead_mib(driver, memory_mib, is_python(s.job))
+
+
+def _driver_resources(s: Submission) -> dict[str, Any]:
+    """As BasicDriverFeatureStep: a CPU limit only when one is set; the memory limit is the request."""
+    driver, memory = s.kubernetes.driver, f"{_driver_memory_mib(s)}Mi"
     limits: dict[str, str] = {"cpu": driver.core_limit} if driver.core_limit else {}
-    limits["memory"] = f"{total_mib}Mi"
+    limits["memory"] = memory
     if driver.gpus:
         limits[GPU_RESOURCE] = str(driver.gpus)
-    env = [
+    return {"requests": {"cpu": cpu_request(driver), "memory": memory}, "limits": limits}
+
+
+def _driver_env(s: Submission) -> list[dict[str, Any]]:
+    return [
         {"name": "SPARK_USER", "value": "spark"},
-        {"name": "SPARK_APPLICATION_ID", "value": attempt.app_id},
+        {"name": "SPARK_APPLICATION_ID", "value": s.attempt.app_id},
         {
             "name": "SPARK_DRIVER_BIND_ADDRESS",
             "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}},
         },
         {"name": "SPARK_LOCAL_DIRS", "value": LOCAL_DIR},
         {"name": "SPARK_CONF_DIR", "value": SPARK_CONF_DIR},
-        *({"name": key, "value": value} for key, value in sorted(driver.env.items())),
+        *({"name": key, "value": value} for key, value in sorted(s.kubernetes.driver.env.items())),
     ]
+
+
+def _driver_args(s: Submission) -> list[str]:
+    main_class, resource, arguments = main_resource(s.job)
+    properties = f"{SPARK_CONF_DIR}/{PROPERTIES_FILE}"
+    return ["driver", "--properties-file", properties, "--class", main_class, resource, *arguments]
+
+
+def _driver_container(s: Submission) -> dict[str, Any]:
+    return {
+        "name": DRIVER_CONTAINER,
+        "image": s.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": _driver_args(s),
+        "ports": [
+            {"name": "driver-rpc-port", "containerPort": DRIVER_PORT, "protocol": "TCP"},
+            {"name": "blockmanager", "containerPort": BLOCK_MANAGER_PORT, "protocol": "TCP"},
+            {"name": "spark-ui", "containerPort": UI_PORT, "protocol": "TCP"},
+        ],
+        "env": _driver_env(s),
+        "resources": _driver_resources(s),
+        # A failed driver's last log lines become its termination message, and so the job's.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [
+            {"name": "spark-conf-volume-driver", "mountPath": SPARK_CONF_DIR},
+            {"name": "spark-local-dir-1", "mountPath": LOCAL_DIR},
+        ],
+    }
+
+
+def _driver_metadata(s: Submission) -> dict[str, Any]:
+    """The user's labels first: the selector labels the Service and the operator find the driver by win."""
+    driver, attempt = s.kubernetes.driver, s.attempt
     labels = {
         **driver.labels,
         "spark-app-selector": attempt.app_id,
         "spark-role": "driver",
-        "spark-app-name": _app_name_label(job.metadata.get("name", attempt.job)),
+        "spark-app-name": _app_name_label(s.job.metadata.get("name", attempt.job)),
     }
-    pod: dict[str, Any] = {
+    metadata = _metadata(attempt.driver_pod, attempt, owner_reference(s.job, attempt.uid), labels)
+    return _without_empty({**metadata, "annotations": dict(driver.annotations)})
+
+
+def _driver_spec(s: Submission) -> dict[str, Any]:
+    driver = s.kubernetes.driver
+    return _without_empty(
+        {
+            "restartPolicy": "Never",
+            "serviceAccountName": service_account(s.job),
+            "imagePullSecrets": [{"name": secret} for secret in s.pull_secrets],
+            "nodeSelector": dict(driver.node_selector),
+            "tolerations": _tolerations(driver),
+            "containers": [_driver_container(s)],
+            "volumes": [
+                {"name": "spark-conf-volume-driver", "configMap": {"name": s.attempt.config_map, "defaultMode": 420}},
+                {"name": "spark-local-dir-1", "emptyDir": {}},
+            ],
+        }
+    )
+
+
+def driver_pod(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, Any]:
+    submission = Submission.of(job, attempt, image, image_pull_secret)
+    return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": _without_empty(
-            {
-                **_metadata(attempt.driver_pod, attempt, owner_reference(job, attempt.uid), labels),
-                "annotations": dict(driver.annotations),
-            }
-        ),
-        "spec": _without_empty(
-            {
-                "restartPolicy": "Never",
-                "serviceAccountName": service_account(job),
-                "imagePullSecrets": [{"name": s} for s in pull_secrets(job, image_pull_secret)],
-                "nodeSelector": dict(driver.node_selector),
-                "tolerations": _tolerations(driver),
-                "containers": [
-                    {
-                        "name": DRIVER_CONTAINER,
-                        "image": image,
-                        "imagePullPolicy": "IfNotPresent",
-                        "args": [
-                            "driver",
-                            "--properties-file",
-                            f"{SPARK_CONF_DIR}/{PROPERTIES_FILE}",
-                            "--class",
-                            main_class,
-                            resource,
-                            *arguments,
-                        ],
-                        "ports": [
-                            {"name": "driver-rpc-port", "containerPort": DRIVER_PORT, "protocol": "TCP"},
-                            {"name": "blockmanager", "containerPort": BLOCK_MANAGER_PORT, "protocol": "TCP"},
-                            {"name": "spark-ui", "containerPort": UI_PORT, "protocol": "TCP"},
-                        ],
-                        "env": env,
-                        "resources": {
-                            "requests": {"cpu": cpu_request(driver), "memory": f"{total_mib}Mi"},
-                            "limits": limits,
-                        },
-                        # A failed driver's last log lines become its termination message, and so the job's.
-                        "terminationMessagePolicy": "FallbackToLogsOnError",
-                        "volumeMounts": [
-                            {"name": "spark-conf-volume-driver", "mountPath": SPARK_CONF_DIR},
-                            {"name": "spark-local-dir-1", "mountPath": LOCAL_DIR},
-                        ],
-                    }
-                ],
-                "volumes": [
-                    {"name": "spark-conf-volume-driver", "configMap": {"name": attempt.config_map, "defaultMode": 420}},
-                    {"name": "spark-local-dir-1", "emptyDir": {}},
-                ],
-            }
-        ),
+        "metadata": _driver_metadata(submission),
+        "spec": _driver_spec(submission),
     }
-    return pod
 
 
 def _without_empty(fields: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Emulators for local work and tests: ``kubricks databricks emulate`` serves kubricks.emulator.databricks."""
