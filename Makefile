@@ -1,5 +1,6 @@
 # make test : set up everything on a fresh machine (system packages, virtualenv, platform) and run every test
 # make demo : bring the platform up and show kubricks working on it
+# make mutation : how many deliberate faults in the pure builders the unit tests catch (slow; not in make test)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -14,7 +15,7 @@ PYTEST_ARGS ?=
 # Every shell script of the project: hack/'s entry points and libraries, and the images' scripts.
 SHELL_SCRIPTS := $(shell git ls-files hack images | xargs grep -lE '^\#!/usr/bin/env bash|^\#!/bin/(ba)?sh|shellcheck shell=')
 
-.PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint demo clean
+.PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint mutation demo clean
 
 help:
 	@sed -n 's/^# make /make /p' Makefile
@@ -55,8 +56,15 @@ lint: venv
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
 
+mutation: venv
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children "$$(nproc)" >/dev/null
+	$(VENV)/bin/mutmut export-cicd-stats >/dev/null
+	$(VENV)/bin/python hack/mutation-score
+	$(VENV)/bin/mutmut results
+
 demo: deps venv platform
 	$(WITH_PLATFORM) hack/demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache mutants

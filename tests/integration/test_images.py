@@ -10,12 +10,12 @@ from typing import Any
 import docker
 import pytest
 
-from kubricks.images.backend import DockerBackend
+from kubricks.images.backend import Deadline, DockerBackend
 from kubricks.images.builder import resolve_inputs
-from kubricks.images.check import check_image
+from kubricks.images.check import Finding, check_image
 from kubricks.images.outcomes import BuildError, BuildOutcome, InputError, RegistryError
 from kubricks.images.registry import RegistryClient
-from kubricks.images.render import ResolvedInputs
+from kubricks.images.render import BuildContext, ResolvedInputs
 from tests.image_support import DATA, WORDCOUNT, build, credentials, spark_image_spec
 
 
@@ -122,6 +122,18 @@ def test_an_app_change_rebuilds_only_the_last_layers(
     assert any("COPY app/0/" in step for step in ran)
 
 
+def check_built(
+    platform: dict[str, str], docker_api: docker.APIClient, tag: str, dockerfile: str, *, databricks: bool
+) -> list[Finding]:
+    """The image check's findings on an image built from ``dockerfile``, removed afterwards."""
+    for event in docker_api.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, decode=True, rm=True):
+        assert "errorDetail" not in event, event
+    try:
+        return check_image(tag, "cpu", databricks=databricks, docker_host=platform["DOCKER_HOST"])
+    finally:
+        docker_api.remove_image(tag, force=True)
+
+
 def test_a_broken_databricks_image_fails_the_check_naming_what_is_wrong(
     platform: dict[str, str], pulled_by_digest: str, docker_api: docker.APIClient
 ) -> None:
@@ -133,12 +145,7 @@ def test_a_broken_databricks_image_fails_the_check_naming_what_is_wrong(
         f" && mkdir -p {site}/pyspark && touch {site}/pyspark/__init__.py\n"
         "USER 185\n"
     )
-    for event in docker_api.build(fileobj=io.BytesIO(dockerfile.encode()), tag=broken, decode=True, rm=True):
-        assert "errorDetail" not in event, event
-    try:
-        findings = check_image(broken, "cpu", databricks=True, docker_host=platform["DOCKER_HOST"])
-    finally:
-        docker_api.remove_image(broken, force=True)
+    findings = check_built(platform, docker_api, broken, dockerfile, databricks=True)
     failed = {f.check: f.detail for f in findings if f.failed}
     assert failed.keys() == {"databricks packages", "no pyspark in the venv"}
     assert failed["databricks packages"] == "missing: sudo"
@@ -151,12 +158,7 @@ def test_an_executor_whose_backend_class_is_missing_fails_the_check(
 ) -> None:
     broken = f"{platform['KUBRICKS_TEST_REGISTRY']}/tests/no-k8s-backend:{uuid.uuid4().hex[:8]}"
     dockerfile = f"FROM {pulled_by_digest}\nUSER root\nRUN rm /opt/spark/jars/spark-kubernetes_*.jar\nUSER 185\n"
-    for event in docker_api.build(fileobj=io.BytesIO(dockerfile.encode()), tag=broken, decode=True, rm=True):
-        assert "errorDetail" not in event, event
-    try:
-        findings = check_image(broken, "cpu", databricks=False, docker_host=platform["DOCKER_HOST"])
-    finally:
-        docker_api.remove_image(broken, force=True)
+    findings = check_built(platform, docker_api, broken, dockerfile, databricks=False)
     failed = {f.check: f.detail for f in findings if f.failed}
     assert failed.keys() == {"executor role", "spark-kubernetes jar"}
     assert "KubernetesExecutorBackend" in failed["executor role"], "the JVM's own error, naming the class"
@@ -185,19 +187,17 @@ def test_a_wrong_registry_password_fails_before_building(platform: dict[str, str
     assert failed.value.refused
 
 
-def test_a_refused_push_is_caught_in_the_stream(
-    platform: dict[str, str], pulled_by_digest: str, docker_api: docker.APIClient
-) -> None:
+def test_a_refused_push_is_caught_in_the_stream(platform: dict[str, str], pulled_by_digest: str) -> None:
     """The push itself fails in-band (a chunk with errorDetail), which the backend turns into an error."""
-    repository, tag = f"{platform['KUBRICKS_TEST_REGISTRY']}/tests/refused", uuid.uuid4().hex[:8]
-    docker_api.tag(pulled_by_digest, repository, tag)
-    backend = DockerBackend(platform["DOCKER_HOST"])
-    try:
-        with pytest.raises(BuildError) as failed:
-            backend._push(backend.client(60), f"{repository}:{tag}", ("kubricks", "wrong-password"), lambda _: None)
-    finally:
-        docker_api.remove_image(f"{repository}:{tag}")
-    assert f"pushing {repository}:{tag} failed" in str(failed.value)
+    ref = f"{platform['KUBRICKS_TEST_REGISTRY']}/tests/refused:{uuid.uuid4().hex[:8]}"
+    # The base is on the engine and named by no base_images entry, so only the push needs the credentials.
+    context = BuildContext(dockerfile=f"FROM {pulled_by_digest} AS cpu\n", files={}, build_args={})
+    wrong = {platform["KUBRICKS_TEST_REGISTRY"]: ("kubricks", "wrong-password")}
+    with pytest.raises(BuildError) as failed:
+        DockerBackend(platform["DOCKER_HOST"]).build_and_push(
+            context, "cpu", ref, wrong, lambda _: None, Deadline.after(120)
+        )
+    assert f"pushing {ref} failed" in str(failed.value)
     assert not failed.value.retriable, str(failed.value)
 
 

@@ -11,7 +11,6 @@ from kubricks.api.yamlio import dump_all
 from kubricks.spark.manifests import (
     Attempt,
     Submission,
-    _driver_args,
     _driver_metadata,
     _driver_resources,
     _dynamic_allocation,
@@ -473,21 +472,6 @@ def test_app_spark_conf_is_kept_where_kubricks_sets_nothing_and_overridden_where
 )
 def test_driver_resources(changes: dict[str, Any], requests: dict[str, str], limits: dict[str, str]) -> None:
     assert _driver_resources(submission(changes)) == {"requests": requests, "limits": limits}
-
-
-def test_driver_args_name_the_properties_file_the_class_and_the_resource() -> None:
-    assert _driver_args(submission({})) == [
-        "driver",
-        "--properties-file",
-        "/opt/spark/conf/spark.properties",
-        "--class",
-        "org.apache.spark.deploy.PythonRunner",
-        "local:///opt/kubricks/bin/run-entry-point.py",
-        "etl",
-        "run",
-        "--date",
-        "2026-11-22",
-    ]
 
 
 def test_the_drivers_selector_labels_win_over_the_users() -> None:
