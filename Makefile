@@ -56,15 +56,20 @@ lint: venv
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
 
+MUTATION_DIR := build/mutation
+
 mutation: venv
-	rm -rf mutants
-	$(VENV)/bin/mutmut run --max-children "$$(nproc)" >/dev/null
-	$(VENV)/bin/mutmut export-cicd-stats >/dev/null
-	$(VENV)/bin/python hack/mutation-score
-	$(VENV)/bin/mutmut results
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
+	cp -r operator $(MUTATION_DIR)/src
+	cp -r tests examples images crds charts hack $(MUTATION_DIR)/
+	cp hack/mutation/pyproject.toml $(MUTATION_DIR)/
+	cd $(MUTATION_DIR) && $(CURDIR)/$(VENV)/bin/mutmut run --max-children "$$(nproc)" >/dev/null
+	cd $(MUTATION_DIR) && $(CURDIR)/$(VENV)/bin/mutmut export-cicd-stats >/dev/null
+	$(VENV)/bin/python hack/mutation-score $(MUTATION_DIR)/mutants/mutmut-cicd-stats.json
+	cd $(MUTATION_DIR) && $(CURDIR)/$(VENV)/bin/mutmut results
 
 demo: deps venv platform
 	$(WITH_PLATFORM) hack/demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache mutants
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build

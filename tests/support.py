@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kubernetes import client
 
@@ -74,3 +74,17 @@ def assert_golden(golden: Path, text: str) -> None:
         golden.write_text(text)
         raise AssertionError(f"rewrote {golden.name}: review the diff and run again without KUBRICKS_UPDATE_GOLDEN")
     assert text == expected
+
+
+def decision_summary(decision: Any, generation: int) -> dict[str, Any]:
+    """Everything a job's decision says, its conditions checked for agreement and reduced to Ready's status and
+    reason, so a table test compares the whole of it."""
+    status = dict(decision.status)
+    conditions = {c["type"]: c for c in status.pop("conditions", [])}
+    if conditions:
+        assert {c["message"] for c in conditions.values()} == {status["message"]}
+        assert {c["reason"] for c in conditions.values()} == {conditions["Ready"]["reason"]}
+        assert {c["observedGeneration"] for c in conditions.values()} == {generation}
+        status |= {"ready": conditions["Ready"]["status"], "reason": conditions["Ready"]["reason"]}
+    fields = vars(decision) if hasattr(decision, "__dict__") else {}
+    return {**status, **{key: value for key, value in fields.items() if key != "status" and value}}

@@ -54,11 +54,12 @@ def test_a_wheel_job_runs_on_a_new_cluster(namespace: str, workspace: EmulatorPr
     assert done["phase"] == "Succeeded", done
     assert done["target"] == "databricks"
     run = done["databricks"]
-    assert run["runId"] > 0
+    (submitted,) = workspace.runs()
+    assert run["runId"] == submitted["run_id"]
+    assert run["runPageUrl"] == submitted["run_page_url"]
     assert run["runPageUrl"].startswith(workspace.url)
     assert (run["lifeCycleState"], run["resultState"]) == ("TERMINATED", "SUCCESS")
-    assert run["clusterId"]
-    (submitted,) = workspace.runs()
+    assert run["clusterId"] == submitted["cluster_instance"]["cluster_id"]
     task = submitted["tasks"][0]
     assert task["task_key"] == "etl"
     kubectl("wait", "-n", namespace, "--for=condition=Ready", "sparkjob/etl", "--timeout=10s")

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from kubernetes import client
 
+from kubricks.jobs import parse_time, utc_now
 from tests.e2e.conftest import OperatorProcess, kubectl
 from tests.support import wait_until
 
@@ -89,7 +90,7 @@ def test_a_pyspark_job_runs_on_a_driver_and_two_executors_to_its_answer(
     apply(namespace, spark_job("wordcount", wordcount_image))
     status = wait_phase(namespace, "wordcount", "Succeeded")
     assert (status["attempt"], status["image"], status["target"]) == (1, wordcount_image, "kubernetes")
-    assert status["completionTime"]
+    assert parse_time(status["startTime"]) <= parse_time(status["completionTime"]) <= utc_now()
     (driver,) = pods(core_v1, namespace, "wordcount", "driver")
     log = core_v1.read_namespaced_pod_log(driver.metadata.name, namespace)
     assert ANSWER in log.splitlines()

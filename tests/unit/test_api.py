@@ -12,7 +12,7 @@ from kubricks.api.base import cpu_millicores, memory_bytes
 from kubricks.api.crd import KINDS
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
-from tests.invalid_manifests import CASES, Invalid, example
+from tests.invalid_manifests import CASES, DELETE, Invalid, example, patched
 
 MODELS = {kind.KIND: kind for kind in KINDS}
 EXAMPLE_FILES = sorted(glob.glob(str(Path(__file__).resolve().parents[2] / "examples" / "*.yaml")))
@@ -198,3 +198,23 @@ def test_a_cpu_limit_below_the_request_is_refused(role: str, pod: dict[str, Any]
 )
 def test_cpu_millicores(quantity: str, millicores: int) -> None:
     assert cpu_millicores(quantity) == millicores
+
+
+@pytest.mark.parametrize(
+    ("file", "changes"),
+    [
+        (
+            "sparkjob-kubernetes-wheel.yaml",
+            {"spec.kubernetes.dynamicAllocation": {"enabled": True, "minExecutors": 2, "maxExecutors": 2}},
+        ),
+        (
+            "sparkjob-kubernetes-wheel.yaml",
+            {"spec.kubernetes.driver": {"cores": 1, "coreRequest": "1", "coreLimit": "1", "memory": "512m"}},
+        ),
+        ("databrickscluster.yaml", {"spec.numWorkers": DELETE, "spec.autoscale": {"minWorkers": 2, "maxWorkers": 2}}),
+    ],
+    ids=["min-executors-equal-to-max", "cpu-limit-equal-to-request", "min-workers-equal-to-max"],
+)
+def test_the_edges_of_a_rule_stay_valid(file: str, changes: dict[str, Any]) -> None:
+    manifest = patched(example(file), changes)
+    MODELS[manifest["kind"]].model_validate(manifest)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from kubricks.api.base import ApiModel
 from kubricks.api.crd import KINDS, crd_file_name, custom_resource_definition, render_yaml
 from kubricks.cli import main
 
@@ -76,11 +77,33 @@ def test_names_and_printer_columns(kind: str, short_name: str, columns: list[str
     assert [c["name"] for c in version["additionalPrinterColumns"]] == columns
 
 
+def published_rules() -> list[tuple[str, dict[str, str]]]:
+    return [
+        (path, rule)
+        for kind in KINDS
+        for path, node in spec_and_status(kind)
+        for rule in node.get("x-kubernetes-validations", [])
+    ]
+
+
+def models(base: type = ApiModel) -> Iterator[type[ApiModel]]:
+    for model in base.__subclasses__():
+        yield model
+        yield from models(model)
+
+
 def test_every_validation_rule_has_a_message_naming_a_field() -> None:
-    for kind in KINDS:
-        for path, node in spec_and_status(kind):
-            for rule in node.get("x-kubernetes-validations", []):
-                assert re.search(r"\b[a-z][A-Za-z]*(\[\])?\.[a-z][A-Za-z]*", rule["message"]), (path, rule)
+    rules = published_rules()
+    assert len(rules) >= 10, "the CRDs carry the models' CEL rules"
+    for path, rule in rules:
+        assert re.search(r"\b[a-z][A-Za-z]*(\[\])?\.[a-z][A-Za-z]*", rule["message"]), (path, rule)
+
+
+def test_every_rule_of_the_models_is_enforced_by_the_api_server_too() -> None:
+    declared = {rule.as_validation()["message"]: rule.cel for model in models() for rule in model.rules}
+    published = {rule["message"]: rule["rule"] for _, rule in published_rules()}
+    assert declared
+    assert {message: published.get(message) for message in declared} == declared
 
 
 def test_cli_prints_all_crds() -> None:

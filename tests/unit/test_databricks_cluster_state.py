@@ -5,7 +5,13 @@ from typing import Any
 import pytest
 
 from kubricks.api.databricks import DatabricksCluster
-from kubricks.databricks.cluster_state import ClusterObservation, decide_cluster, spec_hash, tagged_cluster
+from kubricks.databricks.cluster_state import (
+    POLL_SECONDS,
+    ClusterObservation,
+    decide_cluster,
+    spec_hash,
+    tagged_cluster,
+)
 from kubricks.databricks.payloads import create_cluster
 from kubricks.databricks.state import WorkspaceState
 from kubricks.jobs import ImageState
@@ -147,3 +153,253 @@ def test_kstatus_reconciling_and_stalled_follow_the_cluster(
     conditions = observe({"clusterId": "0101-a", "appliedSpecHash": APPLIED}, details).status["conditions"]
     by_type = {c["type"]: c["status"] for c in conditions}
     assert (by_type["Reconciling"], by_type["Stalled"]) == progress
+
+
+def summary(decision: Any) -> dict[str, Any]:
+    """Everything a decision says, conditions reduced to Ready's status and reason (the message is status's)."""
+    status = dict(decision.status)
+    conditions = {c["type"]: c for c in status.pop("conditions")}
+    assert {c["message"] for c in conditions.values()} == {status["message"]}
+    assert {c["reason"] for c in conditions.values()} == {conditions["Ready"]["reason"]}
+    assert {c["observedGeneration"] for c in conditions.values()} == {2} == {status.pop("observedGeneration")}
+    return {
+        **status,
+        "ready": conditions["Ready"]["status"],
+        "reason": conditions["Ready"]["reason"],
+        "create": decision.create is not None,
+        "edit": decision.edit is not None,
+        "wake_after": decision.wake_after,
+        "events": decision.events,
+    }
+
+
+RUNNING_STATUS = {"clusterId": "0101-a", "appliedSpecHash": APPLIED}
+FIELDS = {"clusterId": "0101-a", "appliedSpecHash": APPLIED}
+PULL_FAILURE = {"code": "DOCKER_IMAGE_PULL_FAILURE", "type": "CLIENT_ERROR", "parameters": {"why": "denied"}}
+
+
+@pytest.mark.parametrize(
+    ("status", "details", "observed", "expected"),
+    [
+        (
+            {},
+            None,
+            {"image": ImageState(waiting="Building")},
+            {
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "WaitingForImage",
+                "message": "waiting for the image: Building",
+            },
+        ),
+        (
+            {},
+            None,
+            {"workspace": WorkspaceState()},
+            {
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "WaitingForWorkspace",
+                "message": "waiting for the DatabricksWorkspace prod: it does not exist yet",
+                "wake_after": 30,
+            },
+        ),
+        (
+            {},
+            None,
+            {"workspace": WorkspaceState(exists=True, message="HTTP 503")},
+            {
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "WaitingForWorkspace",
+                "message": "waiting for the DatabricksWorkspace prod: HTTP 503",
+                "wake_after": 30,
+            },
+        ),
+        (
+            {},
+            None,
+            {"workspace": WorkspaceState(exists=True, connected=True, container_services=False)},
+            {
+                "phase": "Error",
+                "ready": "False",
+                "reason": "ContainerServicesDisabled",
+                "message": "the workspace prod has Databricks Container Services disabled (enableDcs)",
+            },
+        ),
+        (
+            {},
+            None,
+            {},
+            {
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "Creating",
+                "message": "creating the cluster",
+                "image": IMAGE.ref,
+                "appliedSpecHash": APPLIED,
+                "state": "PENDING",
+                "create": True,
+                "wake_after": 5,
+                "events": [("Normal", "Creating", "creating the cluster")],
+            },
+        ),
+        (
+            {"clusterId": "0101-gone"},
+            None,
+            {},
+            {
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "Creating",
+                "message": "the cluster was gone; creating it again",
+                "image": IMAGE.ref,
+                "appliedSpecHash": APPLIED,
+                "state": "PENDING",
+                "create": True,
+                "wake_after": 5,
+                "events": [("Normal", "Creating", "the cluster was gone; creating it again")],
+            },
+        ),
+        (
+            {"clusterId": "0101-a", "appliedSpecHash": "sha256:old"},
+            {"cluster_id": "0101-a", "state": "TERMINATED"},
+            {},
+            {
+                "phase": "Terminated",
+                "ready": "False",
+                "reason": "Editing",
+                "message": "editing the cluster for the new image or specification (it was TERMINATED)",
+                "image": IMAGE.ref,
+                "state": "TERMINATED",
+                **FIELDS,
+                "edit": True,
+                "wake_after": 5,
+                "events": [
+                    ("Normal", "Editing", "editing the cluster for the new image or specification (it was TERMINATED)")
+                ],
+            },
+        ),
+        (
+            {"clusterId": "0101-a", "appliedSpecHash": "sha256:old"},
+            {"cluster_id": "0101-a", "state": "RESTARTING"},
+            {},
+            {
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "EditPending",
+                "message": "an edit waits for the cluster to leave RESTARTING "
+                "(Databricks edits only RUNNING or TERMINATED clusters)",
+                "clusterId": "0101-a",
+                "state": "RESTARTING",
+                "wake_after": 10,
+            },
+        ),
+        (
+            RUNNING_STATUS,
+            {"cluster_id": "0101-a", "state": "RUNNING"},
+            {},
+            {
+                "phase": "Running",
+                "ready": "True",
+                "reason": "Running",
+                "message": "cluster 0101-a is RUNNING",
+                "state": "RUNNING",
+                **FIELDS,
+                "wake_after": POLL_SECONDS,
+            },
+        ),
+        (
+            RUNNING_STATUS,
+            {"cluster_id": "0101-a", "state": "TERMINATED", "state_message": "Inactive for 60 minutes"},
+            {},
+            {
+                "phase": "Terminated",
+                "ready": "False",
+                "reason": "Terminated",
+                "message": "cluster 0101-a is TERMINATED: Inactive for 60 minutes",
+                "state": "TERMINATED",
+                **FIELDS,
+                "wake_after": POLL_SECONDS,
+            },
+        ),
+        (
+            RUNNING_STATUS,
+            {"cluster_id": "0101-a", "state": "TERMINATED", "termination_reason": PULL_FAILURE},
+            {},
+            {
+                "phase": "Terminated",
+                "ready": "False",
+                "reason": "ImagePullFailed",
+                "message": "cluster 0101-a is TERMINATED: DOCKER_IMAGE_PULL_FAILURE (CLIENT_ERROR: why=denied)",
+                "state": "TERMINATED",
+                **FIELDS,
+                "wake_after": POLL_SECONDS,
+            },
+        ),
+        (
+            RUNNING_STATUS,
+            {"cluster_id": "0101-a", "state": "ERROR", "termination_reason": {"code": "CLOUD_FAILURE"}},
+            {},
+            {
+                "phase": "Error",
+                "ready": "False",
+                "reason": "ClusterError",
+                "message": "cluster 0101-a is in ERROR: CLOUD_FAILURE ()",
+                "state": "ERROR",
+                **FIELDS,
+                "wake_after": POLL_SECONDS,
+            },
+        ),
+        (
+            RUNNING_STATUS,
+            {"cluster_id": "0101-a", "state": "RESTARTING"},
+            {},
+            {
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "Restarting",
+                "message": "cluster 0101-a is RESTARTING",
+                "state": "RESTARTING",
+                **FIELDS,
+                "wake_after": 5,
+            },
+        ),
+        (
+            {},
+            {"cluster_id": "0101-lost", "state": "RUNNING", "docker_image": {"url": IMAGE.ref}},
+            {"adopted": True},
+            {
+                "phase": "Running",
+                "ready": "True",
+                "reason": "Running",
+                "message": "cluster 0101-lost is RUNNING",
+                "state": "RUNNING",
+                "clusterId": "0101-lost",
+                "appliedSpecHash": APPLIED,
+                "wake_after": POLL_SECONDS,
+            },
+        ),
+    ],
+    ids=[
+        "no-image",
+        "no-workspace",
+        "workspace-not-connected",
+        "container-services-off",
+        "create",
+        "recreate",
+        "edit-terminated",
+        "edit-waits",
+        "running",
+        "auto-terminated",
+        "image-pull-failure",
+        "error",
+        "restarting",
+        "adopted",
+    ],
+)
+def test_every_decision(
+    status: dict[str, Any], details: dict[str, Any] | None, observed: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    defaults = {"create": False, "edit": False, "wake_after": None, "events": []}
+    assert summary(observe(status, details, **observed)) == {**defaults, **expected}

@@ -10,6 +10,7 @@ from kubricks.databricks.payloads import BasicAuth, idempotency_token
 from kubricks.databricks.state import Observation, WorkspaceState, decide, poll_interval
 from kubricks.jobs import Decision, ImageState
 from tests.invalid_manifests import example, patched
+from tests.support import decision_summary
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
 UID = "6f1c1b2a-0000-4000-8000-000000000002"
@@ -46,6 +47,11 @@ def run(life_cycle: str, result: str | None = None, message: str = "") -> dict[s
     }
 
 
+DCS_OFF = (
+    "attempt 1: the workspace prod has Databricks Container Services disabled (enableDcs); "
+    "an admin must enable it before jobs can run custom images"
+)
+RUN_FAILED = "attempt 1: the run ended FAILED: ZeroDivisionError; attempt 2 starts at 2026-11-22T12:00:30Z"
 SUBMITTED = {"phase": "Submitted", "attempt": 1, "startTime": "2026-11-22T11:59:50Z", "databricks": {"runId": 7}}
 
 
@@ -181,3 +187,286 @@ def test_polling_slows_down_for_long_runs(age: float, interval: float) -> None:
 def test_polling_follows_the_runs_age() -> None:
     started = (NOW - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert observe({**SUBMITTED, "startTime": started}, run("RUNNING")).wake_after == 15
+
+
+@pytest.mark.parametrize(
+    ("status", "found", "observed", "expected"),
+    [
+        (
+            {},
+            None,
+            dict(image=ImageState(waiting="the SparkImage x is Building: step 3")),
+            {
+                "message": "waiting for the image: the SparkImage x is Building: step 3",
+                "observedGeneration": 1,
+                "phase": "WaitingForImage",
+                "ready": "False",
+                "reason": "WaitingForImage",
+                "target": "databricks",
+            },
+        ),
+        (
+            {},
+            None,
+            dict(workspace=WorkspaceState()),
+            {
+                "message": "the DatabricksWorkspace prod does not exist",
+                "observedGeneration": 1,
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "WaitingForWorkspace",
+                "target": "databricks",
+            },
+        ),
+        (
+            {},
+            None,
+            dict(workspace=WorkspaceState(exists=True, message="HTTP 503")),
+            {
+                "message": "waiting for the DatabricksWorkspace prod: HTTP 503",
+                "observedGeneration": 1,
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "WaitingForWorkspace",
+                "target": "databricks",
+            },
+        ),
+        (
+            {},
+            None,
+            dict(workspace=WorkspaceState(exists=True)),
+            {
+                "message": "waiting for the DatabricksWorkspace prod: not checked yet",
+                "observedGeneration": 1,
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "WaitingForWorkspace",
+                "target": "databricks",
+            },
+        ),
+        (
+            {},
+            None,
+            dict(workspace=WorkspaceState(exists=True, connected=True, container_services=False)),
+            {
+                "attempt": 1,
+                "completionTime": "2026-11-22T12:00:00Z",
+                "event": (
+                    "Warning",
+                    "ContainerServicesDisabled",
+                    DCS_OFF,
+                ),
+                "message": DCS_OFF,
+                "observedGeneration": 1,
+                "phase": "Failed",
+                "ready": "False",
+                "reason": "ContainerServicesDisabled",
+                "target": "databricks",
+                "wake_after": 86400.0,
+            },
+        ),
+        (
+            {"phase": "Pending", "attempt": 2, "nextAttemptTime": "2026-11-22T12:00:30Z"},
+            None,
+            dict(),
+            {"wake_after": 30.0},
+        ),
+        (
+            SUBMITTED,
+            run("RUNNING", message="In run"),
+            dict(),
+            {
+                "databricks": {
+                    "clusterId": "0101-c",
+                    "lifeCycleState": "RUNNING",
+                    "runId": 7,
+                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
+                    "stateMessage": "In run",
+                },
+                "message": "attempt 1: the run is RUNNING (In run)",
+                "observedGeneration": 1,
+                "phase": "Running",
+                "ready": "False",
+                "reason": "Running",
+                "target": "databricks",
+                "wake_after": 2.0,
+            },
+        ),
+        (
+            SUBMITTED,
+            run("QUEUED"),
+            dict(),
+            {
+                "databricks": {
+                    "clusterId": "0101-c",
+                    "lifeCycleState": "QUEUED",
+                    "runId": 7,
+                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
+                    "stateMessage": "",
+                },
+                "message": "attempt 1: the run is QUEUED",
+                "observedGeneration": 1,
+                "phase": "Submitted",
+                "ready": "False",
+                "reason": "Submitted",
+                "target": "databricks",
+                "wake_after": 2.0,
+            },
+        ),
+        (
+            SUBMITTED,
+            run("NEW_STATE"),
+            dict(),
+            {
+                "databricks": {
+                    "clusterId": "0101-c",
+                    "lifeCycleState": "NEW_STATE",
+                    "runId": 7,
+                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
+                    "stateMessage": "",
+                },
+                "message": "attempt 1: Databricks reports NEW_STATE, which kubricks does not know; waiting",
+                "observedGeneration": 1,
+                "phase": "Submitted",
+                "ready": "False",
+                "reason": "Submitted",
+                "target": "databricks",
+                "wake_after": 2.0,
+            },
+        ),
+        (
+            SUBMITTED,
+            run("TERMINATED", "SUCCESS"),
+            dict(),
+            {
+                "attempt": 1,
+                "completionTime": "2026-11-22T12:00:00Z",
+                "databricks": {
+                    "clusterId": "0101-c",
+                    "lifeCycleState": "TERMINATED",
+                    "resultState": "SUCCESS",
+                    "runId": 7,
+                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
+                    "stateMessage": "",
+                },
+                "event": ("Normal", "Succeeded", "attempt 1: the run succeeded"),
+                "message": "attempt 1: the run succeeded",
+                "observedGeneration": 1,
+                "phase": "Succeeded",
+                "ready": "True",
+                "reason": "Succeeded",
+                "target": "databricks",
+                "wake_after": 86400.0,
+            },
+        ),
+        (
+            SUBMITTED,
+            run("TERMINATED", "FAILED", message="Task failed"),
+            dict(run_error="ZeroDivisionError"),
+            {
+                "attempt": 2,
+                "databricks": {
+                    "clusterId": "0101-c",
+                    "lifeCycleState": "TERMINATED",
+                    "resultState": "FAILED",
+                    "runId": 7,
+                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
+                    "stateMessage": "Task failed",
+                },
+                "delete_attempts": [1],
+                "event": (
+                    "Warning",
+                    "RunFailed",
+                    RUN_FAILED,
+                ),
+                "message": RUN_FAILED,
+                "nextAttemptTime": "2026-11-22T12:00:30Z",
+                "observedGeneration": 1,
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "RunFailed",
+                "target": "databricks",
+                "wake_after": 30.0,
+            },
+        ),
+        (
+            SUBMITTED,
+            run("INTERNAL_ERROR", message="boom"),
+            dict(),
+            {
+                "attempt": 2,
+                "databricks": {
+                    "clusterId": "0101-c",
+                    "lifeCycleState": "INTERNAL_ERROR",
+                    "runId": 7,
+                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
+                    "stateMessage": "boom",
+                },
+                "delete_attempts": [1],
+                "event": (
+                    "Warning",
+                    "RunInternalError",
+                    "attempt 1: the run ended FAILED: boom; attempt 2 starts at 2026-11-22T12:00:30Z",
+                ),
+                "message": "attempt 1: the run ended FAILED: boom; attempt 2 starts at 2026-11-22T12:00:30Z",
+                "nextAttemptTime": "2026-11-22T12:00:30Z",
+                "observedGeneration": 1,
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "RunInternalError",
+                "target": "databricks",
+                "wake_after": 30.0,
+            },
+        ),
+        (
+            SUBMITTED,
+            None,
+            dict(),
+            {
+                "attempt": 2,
+                "databricks": {"runId": 7},
+                "delete_attempts": [1],
+                "event": (
+                    "Warning",
+                    "RunLost",
+                    "attempt 1: Databricks no longer knows the run; attempt 2 starts at 2026-11-22T12:00:30Z",
+                ),
+                "message": "attempt 1: Databricks no longer knows the run; attempt 2 starts at 2026-11-22T12:00:30Z",
+                "nextAttemptTime": "2026-11-22T12:00:30Z",
+                "observedGeneration": 1,
+                "phase": "Pending",
+                "ready": "False",
+                "reason": "RunLost",
+                "target": "databricks",
+                "wake_after": 30.0,
+            },
+        ),
+    ],
+    ids=[
+        "no-image",
+        "no-workspace",
+        "workspace-unreachable",
+        "workspace-never-checked",
+        "container-services-off",
+        "backing-off",
+        "running",
+        "queued",
+        "unknown-state",
+        "succeeded",
+        "failed-with-the-tasks-error",
+        "internal-error",
+        "run-lost",
+    ],
+)
+def test_every_decision(
+    status: dict[str, Any], found: dict[str, Any] | None, observed: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    assert decision_summary(observe(status, found, **observed), 1) == expected
+
+
+def test_each_attempt_submits_with_its_own_idempotency_token() -> None:
+    due = {"phase": "Pending", "attempt": 2, "nextAttemptTime": "2026-11-22T11:59:59Z"}
+    second = observe(due)
+    assert second.submit is not None
+    assert second.submit["idempotency_token"] == idempotency_token(UID, 2) != idempotency_token(UID, 1)
+    assert second.status["attempt"] == 2

@@ -85,7 +85,7 @@ def test_driver_pod_follows_sparks_conventions() -> None:
     assert labels["spark-app-name"] == "spark-pi"
     assert pod["spec"]["restartPolicy"] == "Never"
     assert pod["spec"]["serviceAccountName"] == "kubricks-spark"
-    assert pod["metadata"]["ownerReferences"][0] | {"uid": UID} == {
+    assert pod["metadata"]["ownerReferences"][0] == {
         "apiVersion": "kubricks.dev/v1alpha1",
         "kind": "SparkJob",
         "name": "spark-pi",

@@ -11,6 +11,7 @@ from kubricks.k8s.conditions import Progress
 from kubricks.spark.manifests import Attempt
 from kubricks.spark.state import Observation, PodView, decide, pod_view
 from tests.invalid_manifests import example, patched
+from tests.support import decision_summary
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
 UID = "6f1c1b2a-0000-4000-8000-000000000001"
@@ -51,20 +52,39 @@ def ready_reason(decision: Decision) -> str:
 
 
 def test_a_new_job_submits_its_first_attempt() -> None:
-    decision = observe({})
-    assert decision.status["phase"] == "Submitted"
-    assert decision.status["attempt"] == 1
-    assert decision.status["image"] == IMAGE.ref
-    assert decision.status["observedGeneration"] == 3
-    assert [m["kind"] for m in decision.create] == [
-        "ServiceAccount",
-        "Role",
-        "RoleBinding",
-        "ConfigMap",
-        "Service",
-        "Pod",
-    ]
-    assert decision.wake_after == 600
+    summary = decision_summary(observe({}), 3)
+    summary["create"] = [m["kind"] for m in summary["create"]]
+    created = "attempt 1: driver pod etl-daily-1-25cf8fca-driver created"
+    assert summary == {
+        "phase": "Submitted",
+        "target": "kubernetes",
+        "observedGeneration": 3,
+        "ready": "False",
+        "reason": "Submitted",
+        "message": created,
+        "attempt": 1,
+        "image": IMAGE.ref,
+        "startTime": "2026-11-22T12:00:00Z",
+        "completionTime": None,
+        "nextAttemptTime": None,
+        "kubernetes": {
+            "driverPod": "etl-daily-1-25cf8fca-driver",
+            "driverService": "etl-daily-1-25cf8fca-driver-svc",
+            "executors": {"failed": 0, "pending": 0, "running": 0, "succeeded": 0},
+        },
+        "create": ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "Pod"],
+        "event": ("Normal", "Submitted", created),
+        "wake_after": 600.0,
+    }
+
+
+def test_the_driver_start_timeout_is_the_jobs_own() -> None:
+    kubernetes = {"driver": {"cores": 1, "memory": "512m"}, "driverStartTimeoutSeconds": 42}
+    assert observe({}, changes={"spec.kubernetes": kubernetes}).wake_after == 42
+    started = {"phase": "Submitted", "attempt": 1, "startTime": at(40)}
+    assert observe(started, [driver("Pending")], changes={"spec.kubernetes": kubernetes}).wake_after == 2
+    late = observe({**started, "startTime": at(43)}, [driver("Pending")], changes={"spec.kubernetes": kubernetes})
+    assert late.status["conditions"][0]["reason"] == "DriverStartTimeout"
 
 
 def test_a_job_waits_for_its_image() -> None:
@@ -88,29 +108,30 @@ RUNNING = {"phase": "Running", "attempt": 1, "startTime": at(100)}
             [driver("Pending", unschedulable="0/3 nodes are available: 3 Insufficient nvidia.com/gpu.")],
             "Submitted",
             "Unschedulable",
-            "unschedulable: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
+            "attempt 1: driver pending: unschedulable: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
         ),
         (
             SUBMITTED,
             [driver("Pending", reason="ImagePullBackOff", message="Back-off pulling image")],
             "Submitted",
             "ImagePullFailed",
-            "cannot pull the image (ImagePullBackOff): Back-off pulling image",
+            "attempt 1: driver pending: cannot pull the image (ImagePullBackOff): Back-off pulling image",
         ),
-        (SUBMITTED, [driver("Running")], "Running", "Running", "driver running, 0 executors running"),
+        (SUBMITTED, [driver("Running")], "Running", "Running", "attempt 1: driver running, 0 executors running"),
         (
             RUNNING,
             [driver("Running"), executor("Running", 1), executor("Pending", 2)],
             "Running",
             "Running",
-            "1 executors running",
+            "attempt 1: driver running, 1 executors running",
         ),
-        (RUNNING, [driver("Succeeded")], "Succeeded", "Succeeded", "the driver completed"),
+        (RUNNING, [driver("Succeeded")], "Succeeded", "Succeeded", "attempt 1: the driver completed"),
         (
             RUNNING,
             [driver("Failed", reason="OOMKilled", exit_code=137)],
             "Failed",
             "DriverOOMKilled",
+            "attempt 1: the driver was killed for using too much memory (OOMKilled); "
             "raise spec.kubernetes.driver.memory or memoryOverhead",
         ),
         (
@@ -118,22 +139,63 @@ RUNNING = {"phase": "Running", "attempt": 1, "startTime": at(100)}
             [driver("Failed", reason="Error", exit_code=3, message="ValueError: bad date")],
             "Failed",
             "DriverFailed",
-            "the driver exited with code 3 (Error):\nValueError: bad date",
+            "attempt 1: the driver exited with code 3 (Error):\nValueError: bad date",
         ),
         (
             RUNNING,
             [driver("Failed", reason="Error", exit_code=1, message="\n".join(f"line {n}" for n in range(1, 81)))],
             "Failed",
             "DriverFailed",
-            "the driver exited with code 1 (Error):\n" + "\n".join(f"line {n}" for n in range(61, 81)),
+            "attempt 1: the driver exited with code 1 (Error):\n" + "\n".join(f"line {n}" for n in range(61, 81)),
         ),
-        (RUNNING, [], "Failed", "DriverDeleted", "disappeared"),
+        (
+            RUNNING,
+            [],
+            "Failed",
+            "DriverDeleted",
+            "attempt 1: the driver pod etl-daily-1-25cf8fca-driver disappeared",
+        ),
         (
             {"phase": "Submitted", "attempt": 1, "startTime": at(601)},
             [driver("Pending", unschedulable="no node fits")],
             "Failed",
             "DriverStartTimeout",
-            "the driver did not start within 600s: unschedulable: no node fits",
+            "attempt 1: the driver did not start within 600s: unschedulable: no node fits",
+        ),
+        (
+            {"phase": "Submitted", "attempt": 1, "startTime": at(600)},
+            [driver("Pending")],
+            "Failed",
+            "DriverStartTimeout",
+            "attempt 1: the driver did not start within 600s: it was not running",
+        ),
+        (
+            {"phase": "Submitted", "attempt": 1, "startTime": at(31)},
+            [],
+            "Failed",
+            "DriverDeleted",
+            "attempt 1: the driver pod etl-daily-1-25cf8fca-driver disappeared",
+        ),
+        (
+            RUNNING,
+            [driver("Unknown", reason="NodeLost")],
+            "Failed",
+            "DriverFailed",
+            "attempt 1: the driver pod failed: NodeLost",
+        ),
+        (
+            RUNNING,
+            [driver("Failed", exit_code=2)],
+            "Failed",
+            "DriverFailed",
+            "attempt 1: the driver exited with code 2 (Error)",
+        ),
+        (
+            RUNNING,
+            [driver("Failed", reason="Evicted", message="The node was low on memory.")],
+            "Failed",
+            "DriverFailed",
+            "attempt 1: the driver pod failed: Evicted The node was low on memory.",
         ),
     ],
     ids=[
@@ -148,13 +210,25 @@ RUNNING = {"phase": "Running", "attempt": 1, "startTime": at(100)}
         "log-tail",
         "driver-deleted",
         "start-timeout",
+        "start-timeout-at-the-second",
+        "driver-never-showed-up",
+        "driver-unknown",
+        "exit-code-without-reason-or-log",
+        "failed-without-exit-code",
     ],
 )
 def test_transitions(status: dict[str, Any], pods: list[PodView], phase: str, reason: str, message: str) -> None:
-    decision = observe(status, pods, changes={"spec.restartPolicy": {"type": "Never"}})
-    assert decision.status["phase"] == phase
-    assert ready_reason(decision) == reason
-    assert message in decision.status["message"]
+    summary = decision_summary(observe(status, pods, changes={"spec.restartPolicy": {"type": "Never"}}), 3)
+    assert (summary["phase"], summary["reason"], summary["message"]) == (phase, reason, message)
+    assert summary["ready"] == ("True" if phase == "Succeeded" else "False")
+    assert summary["kubernetes"]["driverPod"] == "etl-daily-1-25cf8fca-driver"
+    assert summary["kubernetes"]["driverService"] == "etl-daily-1-25cf8fca-driver-svc"
+    ended = phase in ("Succeeded", "Failed")
+    waits = {"Submitted": 590.0, "Running": None}.get(phase, 86400.0)
+    assert summary.get("wake_after") == waits
+    expected_event = ("Normal" if phase == "Succeeded" else "Warning", reason, message) if ended else None
+    assert summary.get("event") == expected_event
+    assert ("completionTime" in summary) == ended
 
 
 def test_executor_counts() -> None:
@@ -317,3 +391,61 @@ def test_a_refused_submission_ends_the_attempt(
 )
 def test_a_jobs_phase_decides_reconciling_and_stalled(phase: str, progress: Progress) -> None:
     assert progress_of(phase) is progress
+
+
+DRIVER_LABELS = {"spark-role": "driver", "spark-app-selector": "spark-1"}
+
+
+@pytest.mark.parametrize(
+    ("pod", "view"),
+    [
+        (
+            {
+                "metadata": {"name": "d", "labels": DRIVER_LABELS},
+                "status": {
+                    "phase": "Failed",
+                    "containerStatuses": [
+                        {"state": {"terminated": {"exitCode": 137, "reason": "OOMKilled", "message": " killed \n"}}}
+                    ],
+                },
+            },
+            PodView("d", "driver", "Failed", "spark-1", "OOMKilled", "killed", 137),
+        ),
+        (
+            {
+                "metadata": {"name": "d", "labels": DRIVER_LABELS},
+                "status": {
+                    "phase": "Pending",
+                    "containerStatuses": [
+                        {"state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}
+                    ],
+                },
+            },
+            PodView("d", "driver", "Pending", "spark-1", "ImagePullBackOff", "Back-off pulling image"),
+        ),
+        (
+            {
+                "metadata": {"name": "d", "labels": DRIVER_LABELS, "deletionTimestamp": "2026-11-22T12:00:00Z"},
+                "status": {"phase": "Failed", "reason": "Evicted", "message": "The node was low on memory."},
+            },
+            PodView("d", "driver", "Failed", "spark-1", "Evicted", "The node was low on memory.", deleting=True),
+        ),
+        (
+            {
+                "metadata": {"name": "e", "labels": {"spark-role": "executor"}},
+                "status": {
+                    "conditions": [
+                        {"type": "Ready", "status": "False", "reason": "Unschedulable", "message": "not this one"},
+                        {"type": "PodScheduled", "status": "True", "reason": "Unschedulable", "message": "nor this"},
+                        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
+                    ]
+                },
+            },
+            PodView("e", "executor", "Pending", "", unschedulable="no node fits"),
+        ),
+        ({}, PodView("", "", "Pending", "")),
+    ],
+    ids=["terminated", "waiting", "evicted-and-deleting", "unschedulable-without-message", "empty"],
+)
+def test_pod_view_reads_each_part_of_a_pod(pod: dict[str, Any], view: PodView) -> None:
+    assert pod_view(pod) == view
