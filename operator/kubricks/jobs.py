@@ -22,6 +22,8 @@ class ImageState:
     ref: str | None = None
     waiting: str = ""
     pull_secret: str | None = None
+    rapids: str | None = None
+    """The RAPIDS Accelerator version the image carries (known for SparkImages, not for a plain ref)."""
 
 
 @dataclass(frozen=True)

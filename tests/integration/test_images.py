@@ -18,6 +18,9 @@ from kubricks.images.registry import RegistryClient
 from kubricks.images.render import BuildContext, ResolvedInputs
 from tests.image_support import DATA, WORDCOUNT, build, credentials, spark_image_spec
 
+RAPIDS = "25.04.0"
+"""A RAPIDS Accelerator release the Maven mirror serves; its jar is downloaded and checked against its SHA-1."""
+
 
 def run_in(docker_api: docker.APIClient, image: str, script: str, **options: Any) -> tuple[int, str]:
     container = docker_api.create_container(image, command=["bash", "-c", script], **options)
@@ -164,10 +167,13 @@ def test_an_executor_whose_backend_class_is_missing_fails_the_check(
     assert "KubernetesExecutorBackend" in failed["executor role"], "the JVM's own error, naming the class"
 
 
-def test_gpu_variant_on_a_cuda_like_base_passes_the_gpu_checks(platform: dict[str, str], repository: str) -> None:
-    outcome = build(platform, spark_image_spec(platform, repository, variants=["gpu"], databricks=None))
+def test_gpu_variant_with_rapids_on_a_cuda_like_base_passes_the_gpu_checks(
+    platform: dict[str, str], repository: str
+) -> None:
+    spec = spark_image_spec(platform, repository, variants=["gpu"], databricks=None, gpu={"rapids": RAPIDS})
+    outcome = build(platform, spec)
     (image,) = outcome.images
-    assert image.variant == "gpu"
+    assert (image.variant, image.rapids) == ("gpu", RAPIDS)
     findings = check_image(image.ref, "gpu", databricks=False, docker_host=platform["DOCKER_HOST"])
     by_check = {f.check: f for f in findings}
     assert by_check["CUDA runtime"].ok, by_check["CUDA runtime"].detail
@@ -176,6 +182,7 @@ def test_gpu_variant_on_a_cuda_like_base_passes_the_gpu_checks(platform: dict[st
     discovery = by_check["GPU discovery script"]
     assert discovery.line().startswith("SKIP  GPU discovery script: no GPU here"), discovery.line()
     assert '{"name": "gpu", "addresses": []}' in discovery.detail
+    assert by_check["RAPIDS jar"].line() == f"PASS  RAPIDS jar: /opt/spark/jars/rapids-4-spark_2.12-{RAPIDS}.jar"
     assert not [f.line() for f in findings if f.failed]
 
 

@@ -132,6 +132,40 @@ def test_app_spark_conf_goes_to_the_new_cluster() -> None:
     assert body["tasks"][0]["new_cluster"]["spark_conf"] == {"spark.sql.shuffle.partitions": "8"}
 
 
+@pytest.mark.parametrize(
+    ("conf", "rapids", "expected"),
+    [
+        ({}, "25.04.0", {"spark.plugins": "com.nvidia.spark.SQLPlugin"}),
+        (
+            {"spark.plugins": "org.example.Mine", "spark.sql.x": "1"},
+            "25.04.0",
+            {"spark.plugins": "org.example.Mine,com.nvidia.spark.SQLPlugin", "spark.sql.x": "1"},
+        ),
+        ({"spark.sql.x": "1"}, None, {"spark.sql.x": "1"}),
+    ],
+    ids=["rapids", "joins-the-users-plugins", "no-rapids"],
+)
+def test_a_new_cluster_from_a_rapids_image_turns_it_on(
+    conf: dict[str, str], rapids: str | None, expected: dict[str, str]
+) -> None:
+    resource = job("sparkjob-databricks-new-cluster.yaml", changes={"spec.app.sparkConf": conf})
+    body = submit_run(resource, UID, 1, IMAGE, None, rapids=rapids)
+    assert body["tasks"][0]["new_cluster"].get("spark_conf", {}) == expected
+    check_submit(body)
+
+
+def test_a_databricks_cluster_from_a_rapids_image_turns_it_on() -> None:
+    cluster = DatabricksCluster.model_validate(
+        patched(example("databrickscluster.yaml"), {"metadata.namespace": "team"})
+    )
+    create = create_cluster(cluster, UID, IMAGE, AUTH, rapids="25.04.0")
+    assert create["spark_conf"] == {
+        "spark.databricks.delta.preview.enabled": "true",
+        "spark.plugins": "com.nvidia.spark.SQLPlugin",
+    }
+    assert edit_cluster(cluster, UID, "0101-abc", IMAGE, AUTH, rapids="25.04.0")["spark_conf"] == create["spark_conf"]
+
+
 def test_databricks_secret_references_keep_the_password_out_of_the_request() -> None:
     auth = secret_references(
         RegistryAuth.model_validate({"databricksSecret": {"scope": "ci", "usernameKey": "u", "passwordKey": "p"}})

@@ -470,3 +470,9 @@ def test_each_attempt_submits_with_its_own_idempotency_token() -> None:
     assert second.submit is not None
     assert second.submit["idempotency_token"] == idempotency_token(UID, 2) != idempotency_token(UID, 1)
     assert second.status["attempt"] == 2
+
+
+def test_the_rapids_an_image_carries_reaches_the_new_clusters_conf() -> None:
+    decision = observe({}, image=ImageState(ref=IMAGE.ref, rapids="25.04.0"))
+    assert decision.submit is not None
+    assert decision.submit["tasks"][0]["new_cluster"]["spark_conf"]["spark.plugins"] == "com.nvidia.spark.SQLPlugin"

@@ -21,7 +21,7 @@ GOOD_FACTS = {
     "cuda_runtime": "libcudart.so.12",
     "discovery_executable": "yes",
     "discovery_output": '{"name": "gpu", "addresses": ["0", "1"]}',
-    "rapids_jar": "/opt/spark/jars/rapids-4-spark_2.12-24.10.1.jar",
+    "rapids_jar": "/opt/spark/jars/rapids-4-spark_2.12-25.04.0.jar",
 }
 
 

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from kubricks.api.sparkimage import SparkImageSpec
-from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, render
+from kubricks.images.render import (
+    BuildContext,
+    ResolvedInputs,
+    git_key,
+    image_tag,
+    rapids_plugins,
+    rapids_version,
+    render,
+)
 from tests.invalid_manifests import example, patched
 from tests.support import assert_golden
 
@@ -89,10 +97,54 @@ def test_gpu_variant_gets_rapids_and_the_discovery_script() -> None:
     context = rendered("sparkimage-gpu.yaml")
     gpu = context.dockerfile.split("FROM base-gpu AS gpu\n", 1)[1]
     assert "COPY --from=rapids /opt/rapids/ /opt/spark/jars/" in gpu
-    assert "rapids-4-spark_2.12-24.10.1.jar.sha1" in context.dockerfile
+    assert "rapids-4-spark_2.12-25.04.0.jar.sha1" in context.dockerfile
     assert "kubricks/bin/gpu-discovery" in context.files
     cpu = context.dockerfile.split("FROM base-cpu AS cpu\n", 1)[1].split("FROM base-gpu AS gpu", 1)[0]
     assert "rapids" not in cpu
+
+
+@pytest.mark.parametrize(
+    ("changes", "opt_spark", "databricks_jars"),
+    [
+        ({}, True, False),
+        ({"spec.databricks": {"runtime": "15.4-LTS"}}, True, True),
+        ({"spec.gpu": None}, False, False),
+    ],
+    ids=["kubernetes", "databricks-runtime-loads-its-own-jars", "no-rapids"],
+)
+def test_the_rapids_jar_goes_where_each_runtime_loads_jars(
+    changes: dict[str, Any], opt_spark: bool, databricks_jars: bool
+) -> None:
+    gpu = rendered("sparkimage-gpu.yaml", changes).dockerfile.split("FROM base-gpu AS gpu\n", 1)[1]
+    assert ("COPY --from=rapids /opt/rapids/ /opt/spark/jars/" in gpu) == opt_spark
+    assert ("COPY --from=rapids /opt/rapids/ /databricks/jars/" in gpu) == databricks_jars
+
+
+@pytest.mark.parametrize(
+    ("variants", "gpu", "variant", "version"),
+    [
+        (["cpu", "gpu"], {"rapids": "25.04.0"}, "gpu", "25.04.0"),
+        (["cpu", "gpu"], {"rapids": "25.04.0"}, "cpu", None),
+        (["gpu"], {}, "gpu", None),
+    ],
+)
+def test_rapids_version(variants: list[str], gpu: dict[str, str], variant: str, version: str | None) -> None:
+    assert (
+        rapids_version(spec_of("sparkimage-gpu.yaml", {"spec.variants": variants, "spec.gpu": gpu}), variant) == version
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "plugins"),
+    [
+        (None, "com.nvidia.spark.SQLPlugin"),
+        ("", "com.nvidia.spark.SQLPlugin"),
+        ("org.example.Mine", "org.example.Mine,com.nvidia.spark.SQLPlugin"),
+        ("com.nvidia.spark.SQLPlugin,org.example.Mine", "com.nvidia.spark.SQLPlugin,org.example.Mine"),
+    ],
+)
+def test_rapids_joins_the_users_plugins(given: str | None, plugins: str) -> None:
+    assert rapids_plugins(given) == plugins
 
 
 def test_databricks_contract() -> None:

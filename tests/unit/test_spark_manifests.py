@@ -19,6 +19,7 @@ from kubricks.spark.manifests import (
     _image,
     _language,
     _pod_resources,
+    _rapids,
     attempt_resources,
     config_map,
     driver_pod,
@@ -423,6 +424,32 @@ BASE_EXECUTOR = {"instances": 2, "cores": 2, "memory": "1g"}
 )
 def test_property_options(option: Any, changes: dict[str, Any], expected: dict[str, str]) -> None:
     assert option(submission(changes)) == expected
+
+
+GPU_EXECUTORS = {"spec.image.variant": "gpu", "spec.kubernetes.executor": {**BASE_EXECUTOR, "gpus": 1}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "rapids", "expected"),
+    [
+        (GPU_EXECUTORS, "25.04.0", {"spark.plugins": "com.nvidia.spark.SQLPlugin"}),
+        (
+            {**GPU_EXECUTORS, "spec.app.sparkConf": {"spark.plugins": "org.example.Mine"}},
+            "25.04.0",
+            {"spark.plugins": "org.example.Mine,com.nvidia.spark.SQLPlugin"},
+        ),
+        (GPU_EXECUTORS, None, {}),
+        ({}, "25.04.0", {}),
+    ],
+    ids=["gpu-job-rapids-image", "joins-the-users-plugins", "image-without-rapids", "cpu-job"],
+)
+def test_a_gpu_job_turns_on_the_rapids_its_image_carries(
+    changes: dict[str, Any], rapids: str | None, expected: dict[str, str]
+) -> None:
+    resource = job("sparkjob-kubernetes-wheel.yaml", changes)
+    assert _rapids(Submission.of(resource, attempt(resource), IMAGE, None, rapids)) == expected
+    conf = spark_properties(resource, attempt(resource), IMAGE, None, rapids)
+    assert conf.get("spark.plugins") == (expected or resource.spec.app.spark_conf).get("spark.plugins")
 
 
 def test_the_operators_executor_labels_win_over_the_users() -> None:

@@ -449,3 +449,14 @@ DRIVER_LABELS = {"spark-role": "driver", "spark-app-selector": "spark-1"}
 )
 def test_pod_view_reads_each_part_of_a_pod(pod: dict[str, Any], view: PodView) -> None:
     assert pod_view(pod) == view
+
+
+def test_the_rapids_an_image_carries_reaches_a_gpu_jobs_spark_conf() -> None:
+    gpu = {
+        "spec.image.variant": "gpu",
+        "spec.kubernetes.executor": {"instances": 1, "cores": 1, "memory": "1g", "gpus": 1},
+    }
+    rapids = ImageState(ref="registry.example.com/etl:1", rapids="25.04.0")
+    decision = decide(Observation(job(gpu), UID, 3, {}, rapids, NOW))
+    conf = next(m for m in decision.create if m["kind"] == "ConfigMap")["data"]["spark.properties"]
+    assert "spark.plugins=com.nvidia.spark.SQLPlugin\n" in conf

@@ -159,7 +159,8 @@ class GpuSpec(ApiModel):
     """Extras of the gpu variant."""
 
     rapids: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$", max_length=32)] | None = None
-    """The RAPIDS Accelerator for Apache Spark version whose jar goes on the classpath, such as 24.10.1."""
+    """The RAPIDS Accelerator for Apache Spark version whose jar goes on the classpath, such as 25.04.0. GPU
+    SparkJobs running the image turn it on (spark.plugins=com.nvidia.spark.SQLPlugin) on either target."""
 
 
 class DatabricksImageSpec(ApiModel):
@@ -258,6 +259,9 @@ class BuiltImage(ApiModel):
     """The manifest digest the registry reported."""
     size_bytes: Annotated[int, Field(ge=0)] = 0
     """The image's size in the registry: its compressed layers and config, what a pull downloads."""
+    rapids: str | None = None
+    """The RAPIDS Accelerator version on the image's classpath (gpu variant with spec.gpu.rapids); jobs
+    running the image on GPUs turn it on."""
 
 
 class SparkImageStatus(Status):

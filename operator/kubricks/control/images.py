@@ -27,4 +27,4 @@ def resolve_image(choice: ImageChoice, namespace: str, images: Any) -> ImageStat
         return ImageState(waiting=f"the SparkImage {name} is {status.get('phase') or 'Pending'}: {why}")
     repository = built["ref"].rsplit(":", 1)[0]
     pull_secret = entry["spec"].get("registry", {}).get("credentialsSecret")
-    return ImageState(ref=f"{repository}@{built['digest']}", pull_secret=pull_secret)
+    return ImageState(ref=f"{repository}@{built['digest']}", pull_secret=pull_secret, rapids=built.get("rapids"))

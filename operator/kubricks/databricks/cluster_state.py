@@ -122,7 +122,7 @@ def decide_cluster(obs: ClusterObservation) -> ClusterDecision:
     if obs.workspace.container_services is False:
         message = f"the workspace {name} has Databricks Container Services disabled (enableDcs)"
         return ClusterDecision(_status(obs, "Error", False, "ContainerServicesDisabled", message))
-    desired = create_cluster(obs.cluster, obs.uid, obs.image.ref, obs.registry_auth)
+    desired = create_cluster(obs.cluster, obs.uid, obs.image.ref, obs.registry_auth, obs.image.rapids)
     wanted = spec_hash(desired)
     if obs.details is None:
         message = (
@@ -146,7 +146,7 @@ def decide_cluster(obs: ClusterObservation) -> ClusterDecision:
             message = f"editing the cluster for the new image or specification (it was {state})"
             return ClusterDecision(
                 _status(obs, phase, False, "Editing", message, image=obs.image.ref, appliedSpecHash=wanted, **fields),
-                edit=edit_cluster(obs.cluster, obs.uid, cluster_id, obs.image.ref, obs.registry_auth),
+                edit=edit_cluster(obs.cluster, obs.uid, cluster_id, obs.image.ref, obs.registry_auth, obs.image.rapids),
                 wake_after=5,
                 events=[("Normal", "Editing", message)],
             )

@@ -12,6 +12,7 @@ from typing import Any
 
 from kubricks.api.databricks import ClusterShape, DatabricksCluster, RegistryAuth
 from kubricks.api.sparkjob import SparkJob
+from kubricks.images.render import rapids_plugins
 
 REDACTED = "**redacted**"
 TAG_PREFIX = "kubricks"
@@ -123,8 +124,10 @@ def submit_run(
     image_url: str,
     auth: BasicAuth | None,
     cluster_id: str | None = None,
+    rapids: str | None = None,
 ) -> dict[str, Any]:
-    """The ``runs/submit`` body for one attempt. ``cluster_id`` names the cluster of a ``clusterRef``."""
+    """The ``runs/submit`` body for one attempt. ``cluster_id`` names the cluster of a ``clusterRef``;
+    ``rapids`` is the RAPIDS Accelerator version the image carries, which a new cluster turns on."""
     target = job.spec.databricks
     if target is None:
         raise ValueError("spec.databricks is not set: this SparkJob targets Kubernetes")
@@ -133,7 +136,8 @@ def submit_run(
     choice = target.cluster
     if choice.new:
         tags = _tags("SparkJob", metadata)
-        run_task["new_cluster"] = cluster_spec(choice.new, image_url, auth, tags, dict(job.spec.app.spark_conf))
+        conf = {**job.spec.app.spark_conf, **rapids_conf(job.spec.app.spark_conf, rapids)}
+        run_task["new_cluster"] = cluster_spec(choice.new, image_url, auth, tags, conf)
     else:
         run_task["existing_cluster_id"] = choice.existing_cluster_id or cluster_id
     run_task.update(task(job))
@@ -147,23 +151,37 @@ def submit_run(
     return body
 
 
-def create_cluster(cluster: DatabricksCluster, uid: str, image_url: str, auth: BasicAuth | None) -> dict[str, Any]:
+def rapids_conf(spark_conf: dict[str, str], rapids: str | None) -> dict[str, str]:
+    """The Spark settings that turn the RAPIDS Accelerator an image carries on (its jar is on the runtime's
+    classpath in /databricks/jars)."""
+    return {"spark.plugins": rapids_plugins(spark_conf.get("spark.plugins"))} if rapids else {}
+
+
+def create_cluster(
+    cluster: DatabricksCluster, uid: str, image_url: str, auth: BasicAuth | None, rapids: str | None = None
+) -> dict[str, Any]:
     """The ``clusters/create`` body of a DatabricksCluster."""
     metadata = {**cluster.metadata, "uid": uid}
     spec = cluster.spec
+    conf = rapids_conf(spec.spark_conf, rapids)
     body = {
         "cluster_name": spec.cluster_name or f"{metadata.get('namespace', 'default')}-{metadata.get('name', '')}",
-        **cluster_spec(spec, image_url, auth, _tags("DatabricksCluster", metadata), {}),
+        **cluster_spec(spec, image_url, auth, _tags("DatabricksCluster", metadata), conf),
         "autotermination_minutes": spec.autotermination_minutes,
     }
     return body
 
 
 def edit_cluster(
-    cluster: DatabricksCluster, uid: str, cluster_id: str, image_url: str, auth: BasicAuth | None
+    cluster: DatabricksCluster,
+    uid: str,
+    cluster_id: str,
+    image_url: str,
+    auth: BasicAuth | None,
+    rapids: str | None = None,
 ) -> dict[str, Any]:
     """The ``clusters/edit`` body: the whole new specification, for the cluster with ``cluster_id``."""
-    return {"cluster_id": cluster_id, **create_cluster(cluster, uid, image_url, auth)}
+    return {"cluster_id": cluster_id, **create_cluster(cluster, uid, image_url, auth, rapids)}
 
 
 def redacted(body: dict[str, Any]) -> dict[str, Any]:

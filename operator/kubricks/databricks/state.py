@@ -108,7 +108,7 @@ def pending(obs: Observation) -> Decision:
     if target and target.cluster.cluster_ref and obs.cluster_id is None:
         message = f"waiting for the DatabricksCluster {target.cluster.cluster_ref}: {obs.cluster_waiting}"
         return Decision(status=_status(obs, "Pending", False, "WaitingForCluster", message))
-    body = submit_run(obs.job, obs.uid, obs.attempt, obs.image.ref, obs.registry_auth, obs.cluster_id)
+    body = submit_run(obs.job, obs.uid, obs.attempt, obs.image.ref, obs.registry_auth, obs.cluster_id, obs.image.rapids)
     message = f"attempt {obs.attempt}: run submitted"
     return Decision(
         status=_status(

@@ -9,7 +9,7 @@ from kubricks.api.sparkimage import BuiltImage, SparkImageSpec, Variant
 from kubricks.images.backend import BuildBackend, Deadline, Progress
 from kubricks.images.outcomes import BuildOutcome, InputError, PushedImage, RegistryError
 from kubricks.images.registry import Credentials, RegistryClient
-from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, render
+from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, rapids_version, render
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
@@ -84,7 +84,7 @@ async def build_spark_image(
         existing = await registry.manifest(ref)
         if existing:
             progress(f"{variant}: {ref} is already in the registry; nothing to build")
-            images.append(_built(variant, ref, existing.digest, existing.size_bytes))
+            images.append(_built(spec, variant, ref, existing.digest, existing.size_bytes))
             continue
         progress(f"{variant}: building {ref}")
         try:
@@ -99,9 +99,9 @@ async def build_spark_image(
             raise RegistryError(f"the registry does not show {ref} as pushed ({pushed.digest}); try again")
         built.append(pushed)
         # The registry's size, as for a variant found there: the same image reports the same size.
-        images.append(_built(variant, ref, stored.digest, stored.size_bytes))
+        images.append(_built(spec, variant, ref, stored.digest, stored.size_bytes))
     return BuildOutcome(inputs_hash=inputs_hash, images=images, built=built)
 
 
-def _built(variant: Variant, ref: str, digest: str, size: int) -> BuiltImage:
-    return BuiltImage(variant=variant, ref=ref, digest=digest, size_bytes=size)
+def _built(spec: SparkImageSpec, variant: Variant, ref: str, digest: str, size: int) -> BuiltImage:
+    return BuiltImage(variant=variant, ref=ref, digest=digest, size_bytes=size, rapids=rapids_version(spec, variant))

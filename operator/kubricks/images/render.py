@@ -48,6 +48,8 @@ DATABRICKS_VENV = "/databricks/python3"
 DEFAULT_VENV = "/opt/kubricks/python"
 DATABRICKS_PACKAGES = ("bash", "iproute2", "coreutils", "procps", "sudo", "acl")
 MAVEN_REPOSITORY = "https://repo1.maven.org/maven2"
+RAPIDS_PLUGIN = "com.nvidia.spark.SQLPlugin"
+DATABRICKS_JARS = "/databricks/jars"
 BUILD_CA = "build/extra-ca.pem"
 
 
@@ -114,6 +116,17 @@ def image_tag(inputs_hash: str, variant: Variant) -> str:
 
 def git_key(url: str, ref: str) -> str:
     return f"{url}#{ref}"
+
+
+def rapids_version(spec: SparkImageSpec, variant: Variant) -> str | None:
+    """The RAPIDS Accelerator version the variant carries, if any: only gpu variants do."""
+    return spec.gpu.rapids if variant == "gpu" and spec.gpu and "gpu" in spec.variants else None
+
+
+def rapids_plugins(given: str | None) -> str:
+    """spark.plugins with RAPIDS' SQL plugin added to what the user set."""
+    plugins = [plugin for plugin in (given or "").split(",") if plugin.strip()]
+    return ",".join([*plugins, RAPIDS_PLUGIN] if RAPIDS_PLUGIN not in plugins else plugins)
 
 
 def venv_path(spec: SparkImageSpec) -> str:
@@ -275,10 +288,10 @@ class _Renderer:
         return lines
 
     def rapids(self) -> None:
-        if not (self.spec.gpu and self.spec.gpu.rapids and "gpu" in self.spec.variants):
+        version = rapids_version(self.spec, "gpu")
+        if not version:
             return
         scala = self.spec.spark.scala
-        version = self.spec.gpu.rapids
         jar = f"rapids-4-spark_{scala}-{version}.jar"
         url = f"${{MAVEN_REPOSITORY}}/com/nvidia/rapids-4-spark_{scala}/{version}/{jar}"
         self.stage(
@@ -322,8 +335,11 @@ class _Renderer:
             f"COPY --from=deps-{variant} {self.venv} {self.venv}",
             f"COPY kubricks/ {KUBRICKS_DIR}/",
         ]
-        if variant == "gpu" and spec.gpu and spec.gpu.rapids:
+        if rapids_version(spec, variant):
             lines.append("COPY --from=rapids /opt/rapids/ /opt/spark/jars/")
+            if spec.databricks:
+                # A Databricks runtime runs its own Spark, which loads jars from here.
+                lines.append(f"COPY --from=rapids /opt/rapids/ {DATABRICKS_JARS}/")
         if spec.app.sources:
             lines.append(f"COPY --from=app-{variant} /opt/app /opt/app")
             lines.append(f"COPY --from=app-{variant} {WHEELS_DIR} {WHEELS_DIR}")

@@ -16,7 +16,7 @@ import yaml
 from kubricks.api.base import memory_bytes
 from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.sparkjob import ExecutorSpec, KubernetesTarget, PodSpec, SparkJob
-from kubricks.images.render import GPU_DISCOVERY_SCRIPT, WHEEL_LAUNCHER
+from kubricks.images.render import GPU_DISCOVERY_SCRIPT, WHEEL_LAUNCHER, rapids_plugins
 
 SPARK_CONF_DIR = "/opt/spark/conf"
 PROPERTIES_FILE = "spark.properties"
@@ -125,12 +125,16 @@ class Submission:
     attempt: Attempt
     image: str
     pull_secrets: list[str]
+    rapids: str | None = None
+    """The RAPIDS Accelerator version the image carries."""
 
     @classmethod
-    def of(cls, job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> "Submission":
+    def of(
+        cls, job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
+    ) -> "Submission":
         if job.spec.kubernetes is None:
             raise ValueError("spec.kubernetes is not set: this SparkJob targets Databricks")
-        return cls(job, job.spec.kubernetes, attempt, image, pull_secrets(job, image_pull_secret))
+        return cls(job, job.spec.kubernetes, attempt, image, pull_secrets(job, image_pull_secret), rapids)
 
     def roles(self) -> tuple[tuple[str, PodSpec], tuple[str, PodSpec]]:
         return ("driver", self.kubernetes.driver), ("executor", self.kubernetes.executor)
@@ -239,6 +243,14 @@ def _executor_pods(s: Submission) -> dict[str, str]:
     return conf
 
 
+def _rapids(s: Submission) -> dict[str, str]:
+    """A GPU job whose image carries the RAPIDS Accelerator turns it on; the GPU resources it needs are set by
+    _gpus. Without this the jar sits on the classpath and the GPUs stay idle."""
+    if not (s.rapids and (s.kubernetes.executor.gpus or s.kubernetes.driver.gpus)):
+        return {}
+    return {"spark.plugins": rapids_plugins(s.job.spec.app.spark_conf.get("spark.plugins"))}
+
+
 def _dynamic_allocation(s: Submission) -> dict[str, str]:
     allocation, executor = s.kubernetes.dynamic_allocation, s.kubernetes.executor
     if not allocation.enabled:
@@ -264,15 +276,18 @@ PROPERTY_OPTIONS: tuple[Callable[[Submission], dict[str, str]], ...] = (
     _sizes,
     _pod_resources,
     _gpus,
+    _rapids,
     _dynamic_allocation,
 )
 """Applied in order over app.sparkConf: the user's executor labels first, so kubricks' own names and labels,
 which it finds the pods by, win over anything a user sets."""
 
 
-def spark_properties(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, str]:
+def spark_properties(
+    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
+) -> dict[str, str]:
     """The spark.properties the driver reads, as spark-submit's cluster mode would write it."""
-    submission = Submission.of(job, attempt, image, image_pull_secret)
+    submission = Submission.of(job, attempt, image, image_pull_secret, rapids)
     properties: dict[str, str] = dict(job.spec.app.spark_conf)
     for option in PROPERTY_OPTIONS:
         properties.update(option(submission))
@@ -345,8 +360,10 @@ def executor_pod_template(executor: ExecutorSpec) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "spec": {"tolerations": _tolerations(executor)}}
 
 
-def config_map(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, Any]:
-    data = {PROPERTIES_FILE: render_properties(spark_properties(job, attempt, image, image_pull_secret))}
+def config_map(
+    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
+) -> dict[str, Any]:
+    data = {PROPERTIES_FILE: render_properties(spark_properties(job, attempt, image, image_pull_secret, rapids))}
     kubernetes = job.spec.kubernetes
     if kubernetes and kubernetes.executor.tolerations:
         data[EXECUTOR_TEMPLATE_FILE] = yaml.safe_dump(executor_pod_template(kubernetes.executor), sort_keys=False)
@@ -523,13 +540,14 @@ def driver_rbac(namespace: str) -> list[dict[str, Any]]:
 
 
 def attempt_resources(
-    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None
+    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
 ) -> list[dict[str, Any]]:
-    """Everything one attempt creates, in creation order: the driver pod last, when its conf exists."""
+    """Everything one attempt creates, in creation order: the driver pod last, when its conf exists. ``rapids``
+    is the RAPIDS Accelerator version the image carries, which a GPU job turns on."""
     resources = [] if job.spec.kubernetes and job.spec.kubernetes.service_account else driver_rbac(attempt.namespace)
     return [
         *resources,
-        config_map(job, attempt, image, image_pull_secret),
+        config_map(job, attempt, image, image_pull_secret, rapids),
         driver_service(job, attempt),
         driver_pod(job, attempt, image, image_pull_secret),
     ]

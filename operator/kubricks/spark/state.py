@@ -145,7 +145,7 @@ def submit(obs: Observation, image: str) -> Decision:
             nextAttemptTime=None,
             kubernetes={**_kubernetes_status(obs), "executors": _executors(obs)},
         ),
-        create=attempt_resources(obs.job, attempt, image, pull_secret),
+        create=attempt_resources(obs.job, attempt, image, pull_secret, obs.image.rapids),
         wake_after=float(timeout),
         event=("Normal", "Submitted", message),
     )

@@ -36,8 +36,8 @@ RUN /opt/kubricks/python/bin/pip install scikit-learn==1.5.2
 
 FROM tools-gpu AS rapids
 ARG MAVEN_REPOSITORY=https://repo1.maven.org/maven2
-RUN mkdir -p /opt/rapids && curl -fsSL -o /opt/rapids/rapids-4-spark_2.12-24.10.1.jar ${MAVEN_REPOSITORY}/com/nvidia/rapids-4-spark_2.12/24.10.1/rapids-4-spark_2.12-24.10.1.jar \
- && echo "$(curl -fsSL ${MAVEN_REPOSITORY}/com/nvidia/rapids-4-spark_2.12/24.10.1/rapids-4-spark_2.12-24.10.1.jar.sha1 | cut -c1-40)  /opt/rapids/rapids-4-spark_2.12-24.10.1.jar" | sha1sum -c -
+RUN mkdir -p /opt/rapids && curl -fsSL -o /opt/rapids/rapids-4-spark_2.12-25.04.0.jar ${MAVEN_REPOSITORY}/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar \
+ && echo "$(curl -fsSL ${MAVEN_REPOSITORY}/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar.sha1 | cut -c1-40)  /opt/rapids/rapids-4-spark_2.12-25.04.0.jar" | sha1sum -c -
 
 FROM base-cpu AS cpu
 ARG DEBIAN_FRONTEND=noninteractive
