@@ -47,6 +47,24 @@ def run(life_cycle: str, result: str | None = None, message: str = "") -> dict[s
     }
 
 
+def tracked(life_cycle: str, result: str | None = None, message: str = "") -> dict[str, Any]:
+    """status.databricks for the run of ``run()``."""
+    fields = {"runId": 7, "runPageUrl": "https://adb.example.net/#job/7/run/7", "clusterId": "0101-c"}
+    return {
+        **fields,
+        "lifeCycleState": life_cycle,
+        **({"resultState": result} if result else {}),
+        "stateMessage": message,
+    }
+
+
+WAITING_FOR_WORKSPACE = {
+    "observedGeneration": 1,
+    "phase": "Pending",
+    "ready": "False",
+    "reason": "WaitingForWorkspace",
+    "target": "databricks",
+}
 DCS_OFF = (
     "attempt 1: the workspace prod has Databricks Container Services disabled (enableDcs); "
     "an admin must enable it before jobs can run custom images"
@@ -211,11 +229,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(workspace=WorkspaceState()),
             {
                 "message": "the DatabricksWorkspace prod does not exist",
-                "observedGeneration": 1,
-                "phase": "Pending",
-                "ready": "False",
-                "reason": "WaitingForWorkspace",
-                "target": "databricks",
+                **WAITING_FOR_WORKSPACE,
             },
         ),
         (
@@ -224,11 +238,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(workspace=WorkspaceState(exists=True, message="HTTP 503")),
             {
                 "message": "waiting for the DatabricksWorkspace prod: HTTP 503",
-                "observedGeneration": 1,
-                "phase": "Pending",
-                "ready": "False",
-                "reason": "WaitingForWorkspace",
-                "target": "databricks",
+                **WAITING_FOR_WORKSPACE,
             },
         ),
         (
@@ -237,11 +247,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(workspace=WorkspaceState(exists=True)),
             {
                 "message": "waiting for the DatabricksWorkspace prod: not checked yet",
-                "observedGeneration": 1,
-                "phase": "Pending",
-                "ready": "False",
-                "reason": "WaitingForWorkspace",
-                "target": "databricks",
+                **WAITING_FOR_WORKSPACE,
             },
         ),
         (
@@ -276,13 +282,7 @@ def test_polling_follows_the_runs_age() -> None:
             run("RUNNING", message="In run"),
             dict(),
             {
-                "databricks": {
-                    "clusterId": "0101-c",
-                    "lifeCycleState": "RUNNING",
-                    "runId": 7,
-                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
-                    "stateMessage": "In run",
-                },
+                "databricks": tracked("RUNNING", message="In run"),
                 "message": "attempt 1: the run is RUNNING (In run)",
                 "observedGeneration": 1,
                 "phase": "Running",
@@ -297,13 +297,7 @@ def test_polling_follows_the_runs_age() -> None:
             run("QUEUED"),
             dict(),
             {
-                "databricks": {
-                    "clusterId": "0101-c",
-                    "lifeCycleState": "QUEUED",
-                    "runId": 7,
-                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
-                    "stateMessage": "",
-                },
+                "databricks": tracked("QUEUED"),
                 "message": "attempt 1: the run is QUEUED",
                 "observedGeneration": 1,
                 "phase": "Submitted",
@@ -318,13 +312,7 @@ def test_polling_follows_the_runs_age() -> None:
             run("NEW_STATE"),
             dict(),
             {
-                "databricks": {
-                    "clusterId": "0101-c",
-                    "lifeCycleState": "NEW_STATE",
-                    "runId": 7,
-                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
-                    "stateMessage": "",
-                },
+                "databricks": tracked("NEW_STATE"),
                 "message": "attempt 1: Databricks reports NEW_STATE, which kubricks does not know; waiting",
                 "observedGeneration": 1,
                 "phase": "Submitted",
@@ -341,14 +329,7 @@ def test_polling_follows_the_runs_age() -> None:
             {
                 "attempt": 1,
                 "completionTime": "2026-11-22T12:00:00Z",
-                "databricks": {
-                    "clusterId": "0101-c",
-                    "lifeCycleState": "TERMINATED",
-                    "resultState": "SUCCESS",
-                    "runId": 7,
-                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
-                    "stateMessage": "",
-                },
+                "databricks": tracked("TERMINATED", result="SUCCESS"),
                 "event": ("Normal", "Succeeded", "attempt 1: the run succeeded"),
                 "message": "attempt 1: the run succeeded",
                 "observedGeneration": 1,
@@ -365,14 +346,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(run_error="ZeroDivisionError"),
             {
                 "attempt": 2,
-                "databricks": {
-                    "clusterId": "0101-c",
-                    "lifeCycleState": "TERMINATED",
-                    "resultState": "FAILED",
-                    "runId": 7,
-                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
-                    "stateMessage": "Task failed",
-                },
+                "databricks": tracked("TERMINATED", result="FAILED", message="Task failed"),
                 "delete_attempts": [1],
                 "event": (
                     "Warning",
@@ -395,13 +369,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(),
             {
                 "attempt": 2,
-                "databricks": {
-                    "clusterId": "0101-c",
-                    "lifeCycleState": "INTERNAL_ERROR",
-                    "runId": 7,
-                    "runPageUrl": "https://adb.example.net/#job/7/run/7",
-                    "stateMessage": "boom",
-                },
+                "databricks": tracked("INTERNAL_ERROR", message="boom"),
                 "delete_attempts": [1],
                 "event": (
                     "Warning",
