@@ -43,12 +43,18 @@ go_build_in() {
   CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dest.partial/" "$@"
 }
 
+# module_gomod MODULE@VERSION: the path of that module's go.mod, downloaded through the Go module proxy.
+module_gomod() {
+  need_command go golang-go
+  (cd "$(mktemp -d)" && go mod download -json "$1" | jq -r .GoMod) ||
+    die "cannot download $1" "check that the Go module proxy is reachable ('go env GOPROXY')"
+}
+
 # Kubernetes' go.mod points every k8s.io/* staging module at ./staging; a dependent module must
 # point them at the published v0.x.y of the same release instead.
 kubernetes_staging_replaces() {
   local gomod minor=${KUBERNETES_VERSION#v1.}
-  gomod=$(cd "$(mktemp -d)" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | jq -r .GoMod) ||
-    die "cannot download k8s.io/kubernetes@$KUBERNETES_VERSION" "check that the Go module proxy is reachable ('go env GOPROXY')"
+  gomod=$(module_gomod "k8s.io/kubernetes@$KUBERNETES_VERSION")
   sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod" |
     while read -r module; do echo "replace $module => $module v0.$minor"; done
 }
@@ -104,9 +110,7 @@ build_helm() {
 # The k8s.io/client-go version (without the v) that helm $HELM_VERSION requires.
 helm_client_go_version() {
   local gomod
-  need_command go golang-go
-  gomod=$(cd "$(mktemp -d)" && go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | jq -r .GoMod) ||
-    die "cannot download helm.sh/helm/v3@$HELM_VERSION" "check that the Go module proxy is reachable ('go env GOPROXY')"
+  gomod=$(module_gomod "helm.sh/helm/v3@$HELM_VERSION")
   sed -n 's#^[[:space:]]*k8s.io/client-go v\([0-9.]*\)$#\1#p' "$gomod"
 }
 

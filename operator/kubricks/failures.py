@@ -22,9 +22,9 @@ class Trouble:
     change."""
 
 
-def backoff_seconds(consecutive_failures: int) -> float:
-    """2, 4, 8, ... seconds, at most five minutes."""
-    return min(2.0 ** max(consecutive_failures, 1), MAX_BACKOFF_SECONDS)
+def backoff_seconds(consecutive_failures: int, first: float = 2.0) -> float:
+    """``first`` seconds after the first failure, doubling after each further one, at most five minutes."""
+    return min(first * 2.0 ** max(consecutive_failures - 1, 0), MAX_BACKOFF_SECONDS)
 
 
 def api_trouble(status: int, message: str, action: str) -> Trouble:

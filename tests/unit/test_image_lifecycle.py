@@ -6,7 +6,7 @@ import json
 import pytest
 
 from kubricks.api.sparkimage import BuiltImage, ProxySpec
-from kubricks.failures import MissingObject
+from kubricks.failures import MAX_BACKOFF_SECONDS, MissingObject
 from kubricks.images import lifecycle
 from kubricks.images.outcomes import BuildError, BuildOutcome, InputError, PushedImage, RegistryError
 from kubricks.images.registry import credentials_from_docker_config, parse_image
@@ -50,7 +50,7 @@ def test_build_failure_keeps_the_log_tail() -> None:
 def test_backoff_grows_and_is_capped() -> None:
     assert lifecycle.backoff(0) == 5
     assert lifecycle.backoff(1) == 10
-    assert lifecycle.backoff(20) == lifecycle.MAX_BACKOFF_SECONDS
+    assert lifecycle.backoff(20) == MAX_BACKOFF_SECONDS
 
 
 def test_ready_status() -> None:

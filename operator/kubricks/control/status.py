@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import kopf
 
+from kubricks.control.bodies import status_of
 from kubricks.databricks.errors import DatabricksError
 from kubricks.failures import MissingObject, Trouble, api_trouble, retrying
 from kubricks.k8s.client import failure_of, patch_status
@@ -30,20 +31,14 @@ class StepFailed(Exception):
         self.trouble = trouble
 
 
-def current_status(live: "Live") -> dict[str, Any]:
-    return dict(live.body.get("status") or {})
-
-
 async def write_status(live: "Live", status: dict[str, Any]) -> bool:
     """Patches the part of ``status`` that differs from the object's, if any, and waits until the watch shows it,
     so the next step starts from it. Returns whether anything was patched."""
-    changes = merge_patch_changes(current_status(live), status)
+    changes = merge_patch_changes(status_of(live.body), status)
     if not changes:
         return False
     await asyncio.to_thread(patch_status, live.plural, live.namespace, live.name, changes)
-    await live.until(
-        lambda body: not merge_patch_changes(dict(body.get("status") or {}), changes), ECHO_TIMEOUT_SECONDS
-    )
+    await live.until(lambda body: not merge_patch_changes(status_of(body), changes), ECHO_TIMEOUT_SECONDS)
     return True
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import kopf
 
 from kubricks import metrics
+from kubricks.control.bodies import deleting, generation_of
 from kubricks.control.status import report_trouble
 from kubricks.failures import backoff_seconds
 from kubricks.k8s.client import remove_finalizer
@@ -29,18 +30,6 @@ logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0
 """How long a stopped object's step may take to finish before it is cancelled."""
-
-
-def generation_of(body: kopf.Body) -> int:
-    return int(body["metadata"].get("generation", 0))
-
-
-def status_of(body: kopf.Body) -> dict[str, Any]:
-    return dict(body.get("status") or {})
-
-
-def deleting(body: kopf.Body) -> bool:
-    return bool(body["metadata"].get("deletionTimestamp"))
 
 
 class Live:
@@ -170,11 +159,12 @@ class Supervisor:
         asyncio.get_running_loop().call_later(STOP_GRACE_SECONDS, task.cancel)
 
     async def shutdown(self) -> None:
+        """The operator stops: every step ends now, without the grace a deleted object's step gets."""
         tasks = [task for _, task in self._tasks.values()]
-        for key in list(self._tasks):
-            self._stop(key)
-        for task in tasks:
+        for live, task in self._tasks.values():
+            live.stop()
             task.cancel()
+        self._tasks.clear()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, live: Live, step: Step) -> None:

@@ -11,10 +11,11 @@ import kopf
 
 from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.databricks import DatabricksCluster
+from kubricks.control.bodies import generation_of, status_of
 from kubricks.control.databricks import WorkspaceClients, registry_auth, workspace_state
 from kubricks.control.images import first_entry, resolve_image
 from kubricks.control.status import post_event, write_status
-from kubricks.control.supervisor import Live, Step, generation_of, status_of
+from kubricks.control.supervisor import Live, Step
 from kubricks.databricks.client import DatabricksClient
 from kubricks.databricks.cluster_state import ClusterDecision, ClusterObservation, decide_cluster, tagged_cluster
 from kubricks.databricks.errors import NotFound, Unauthenticated
@@ -117,7 +118,7 @@ async def cluster_deleted(
     **_: Any,
 ) -> None:
     """deletionPolicy: Delete removes the cluster for good, Terminate stops it, Retain leaves it."""
-    cluster_id = (body.get("status") or {}).get("clusterId")
+    cluster_id = status_of(body).get("clusterId")
     policy = spec.get("deletionPolicy", "Delete")
     if not cluster_id or policy == "Retain":
         return

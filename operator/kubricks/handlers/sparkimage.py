@@ -16,8 +16,9 @@ import kopf
 from kubricks import metrics
 from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.sparkimage import SparkImage
+from kubricks.control.bodies import generation_of, status_of
 from kubricks.control.status import post_event, write_status
-from kubricks.control.supervisor import Live, Step, generation_of, status_of
+from kubricks.control.supervisor import Live, Step
 from kubricks.images import lifecycle
 from kubricks.images.backend import DockerBackend
 from kubricks.images.builder import build_spark_image, resolve_inputs

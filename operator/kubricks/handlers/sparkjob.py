@@ -17,10 +17,11 @@ import kopf
 from kubricks import metrics
 from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.sparkjob import SparkJob
+from kubricks.control.bodies import generation_of, status_of
 from kubricks.control.databricks import WorkspaceClients, registry_auth, workspace_state
 from kubricks.control.images import first_entry, resolve_image
 from kubricks.control.status import StepFailed, post_event, write_status
-from kubricks.control.supervisor import Live, Step, generation_of, status_of
+from kubricks.control.supervisor import Live, Step
 from kubricks.databricks import state as databricks_state
 from kubricks.databricks.client import DatabricksClient
 from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated

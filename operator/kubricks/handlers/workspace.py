@@ -7,9 +7,10 @@ import kopf
 
 from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.databricks import DatabricksWorkspace
+from kubricks.control.bodies import generation_of, status_of
 from kubricks.control.databricks import WorkspaceClients
 from kubricks.control.status import post_event, write_status
-from kubricks.control.supervisor import Live, Step, generation_of, status_of
+from kubricks.control.supervisor import Live, Step
 from kubricks.databricks.errors import DatabricksError, Unauthenticated
 from kubricks.databricks.workspace_state import CHECK_INTERVAL_SECONDS, next_check_in, workspace_status
 from kubricks.failures import MissingObject
@@ -55,7 +56,7 @@ async def workspace_step(live: Live, clients: WorkspaceClients) -> float | None:
 
 @kopf.index(GROUP, VERSION, PLURAL)
 def databricks_workspaces(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> dict[Any, Any]:
-    return {(namespace or "", name): {"spec": dict(body.get("spec") or {}), "status": dict(body.get("status") or {})}}
+    return {(namespace or "", name): {"spec": dict(body.get("spec") or {}), "status": status_of(body)}}
 
 
 @kopf.on.event(GROUP, VERSION, PLURAL)

@@ -3,13 +3,12 @@
 from dataclasses import dataclass
 from typing import Any
 
-from kubricks.failures import MissingObject
+from kubricks.failures import MissingObject, backoff_seconds
 from kubricks.images.outcomes import BuildError, BuildOutcome, InputError, RegistryError
 from kubricks.k8s.conditions import READY, Progress, with_kstatus
 
 WAIT_FOR_FIX_SECONDS = 15.0
 """How often a build waiting for a fixed Secret, ConfigMap or base image tries again."""
-MAX_BACKOFF_SECONDS = 300.0
 MESSAGE_LIMIT = 4000
 FIXED_BY_A_PERSON = frozenset({"RegistryAuthFailed", "InputMissing"})
 """Failures retried on their own, that still need someone to fix what the spec names (kstatus: Stalled)."""
@@ -29,7 +28,8 @@ class Failure:
 
 
 def backoff(attempt: int) -> float:
-    return min(5.0 * 2.0**attempt, MAX_BACKOFF_SECONDS)
+    """5, 10, 20, ... seconds after a build's first, second, third ... failure (``attempt`` counts from 0)."""
+    return backoff_seconds(attempt + 1, first=5.0)
 
 
 def classify(error: Exception, attempt: int) -> Failure:
