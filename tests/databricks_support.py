@@ -14,20 +14,24 @@ TOKEN = "dapi-test-token"
 OAUTH_CLIENT = ("kubricks-sp", "sp-secret")
 
 
+CONTROL_AUTH = {"Authorization": f"Bearer {TOKEN}"}
+"""The emulator's /emulator/ controls take the API's tokens."""
+
+
 class EmulatorProcess:
     def __init__(self, url: str, process: subprocess.Popen[bytes]) -> None:
         self.url = url
         self.process = process
 
     def faults(self, **settings: Any) -> None:
-        response = httpx.post(f"{self.url}/emulator/faults", json=settings)
+        response = httpx.post(f"{self.url}/emulator/faults", json=settings, headers=CONTROL_AUTH)
         assert response.status_code == 200, response.text
 
     def requests(self) -> dict[str, int]:
-        return dict(httpx.get(f"{self.url}/emulator/requests").json())
+        return dict(httpx.get(f"{self.url}/emulator/requests", headers=CONTROL_AUTH).json())
 
     def runs(self) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.url}/emulator/runs").json()["runs"])
+        return list(httpx.get(f"{self.url}/emulator/runs", headers=CONTROL_AUTH).json()["runs"])
 
 
 @contextmanager
@@ -45,7 +49,7 @@ def emulator(*extra: str, env: dict[str, str] | None = None) -> Iterator[Emulato
     def up() -> bool:
         assert process.poll() is None, "the emulator exited"
         try:
-            return httpx.get(f"{url}/emulator/requests", timeout=1).status_code == 200
+            return httpx.get(f"{url}/emulator/requests", headers=CONTROL_AUTH, timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -125,6 +125,30 @@ CASES = [
     ),
     Invalid("cluster-registry-auth-none", CLUSTER, {"spec.registryAuth": {}}, "spec.registryAuth"),
     Invalid(
+        "cluster-registry-auth-from-image-false",
+        CLUSTER,
+        {"spec.registryAuth": {"fromSparkImage": False}},
+        "spec.registryAuth.fromSparkImage",
+    ),
+    Invalid(
+        "cluster-registry-auth-secret-and-from-image",
+        CLUSTER,
+        {"spec.registryAuth": {"secret": "regcred", "fromSparkImage": True}},
+        "spec.registryAuth.fromSparkImage",
+    ),
+    Invalid(
+        "cluster-registry-auth-from-image-without-one",
+        CLUSTER,
+        {"spec.image": {"ref": "registry.example.com/team/etl:1"}, "spec.registryAuth": {"fromSparkImage": True}},
+        "spec.registryAuth.fromSparkImage needs spec.image.sparkImage",
+    ),
+    Invalid(
+        "job-registry-auth-from-image-without-one",
+        EXISTING_JOB,
+        {"spec.databricks.registryAuth": {"fromSparkImage": True}},
+        "spec.databricks.registryAuth.fromSparkImage needs spec.image.sparkImage",
+    ),
+    Invalid(
         "cluster-registry-auth-two",
         CLUSTER,
         {"spec.registryAuth.databricksSecret": {"scope": "ci", "usernameKey": "u", "passwordKey": "p"}},
@@ -291,6 +315,52 @@ CASES = [
         {"spec.kubernetes.driver": {"cores": 2, "coreLimit": "1"}},
         "spec.kubernetes.driver.coreLimit",
     ),
+    # security contexts
+    Invalid(
+        "privileged-without-privilege-escalation",
+        WHEEL_JOB,
+        {"spec.kubernetes.executor.securityContext": {"privileged": True}},
+        "privileged: true (or adding CAP_SYS_ADMIN) needs allowPrivilegeEscalation: true",
+    ),
+    Invalid(
+        "sys-admin-without-privilege-escalation",
+        WHEEL_JOB,
+        {"spec.kubernetes.driver.securityContext": {"capabilities": {"add": ["CAP_SYS_ADMIN"]}}},
+        "privileged: true (or adding CAP_SYS_ADMIN) needs allowPrivilegeEscalation: true",
+    ),
+    Invalid(
+        "root-with-the-default-run-as-non-root",
+        WHEEL_JOB,
+        {"spec.kubernetes.driver.podSecurityContext": {"runAsUser": 0}},
+        "runAsUser 0 (root) needs runAsNonRoot: false",
+    ),
+    Invalid(
+        "root-container-in-a-non-root-pod",
+        WHEEL_JOB,
+        {
+            "spec.kubernetes.executor.podSecurityContext": {"runAsNonRoot": False},
+            "spec.kubernetes.executor.securityContext": {"runAsUser": 0, "runAsNonRoot": True},
+        },
+        "runAsUser 0 (root) needs runAsNonRoot: false",
+    ),
+    Invalid(
+        "localhost-seccomp-without-its-profile",
+        WHEEL_JOB,
+        {"spec.kubernetes.driver.podSecurityContext": {"seccompProfile": {"type": "Localhost"}}},
+        "seccompProfile.localhostProfile",
+    ),
+    Invalid(
+        "capability-in-lower-case",
+        WHEEL_JOB,
+        {"spec.kubernetes.executor.securityContext": {"capabilities": {"drop": ["all"]}}},
+        "spec.kubernetes.executor.securityContext.capabilities.drop",
+    ),
+    Invalid(
+        "negative-user-id",
+        WHEEL_JOB,
+        {"spec.kubernetes.executor.podSecurityContext": {"runAsUser": -1}},
+        "spec.kubernetes.executor.podSecurityContext.runAsUser",
+    ),
     # unknown fields
     Invalid("unknown-spec-field", PIP_IMAGE, {"spec.colour": "blue"}, "spec.colour"),
     Invalid("unknown-nested-field", WHEEL_JOB, {"spec.kubernetes.driver.cpu": 1}, "spec.kubernetes.driver.cpu"),
@@ -315,6 +385,18 @@ CASES = [
     Invalid("spark-image-name-invalid", WHEEL_JOB, {"spec.image.sparkImage": "Etl_Image"}, "spec.image.sparkImage"),
     Invalid("workspace-name-invalid", CLUSTER, {"spec.workspace": "Prod!"}, "spec.workspace"),
     Invalid("host-without-scheme", WORKSPACE, {"spec.host": "adb-123.azuredatabricks.net"}, "spec.host"),
+    # spec.host: the origin alone, https except to the machine or the cluster itself
+    Invalid("host-with-path", WORKSPACE, {"spec.host": "https://adb-1.7.azuredatabricks.net/api/2.0"}, "spec.host"),
+    Invalid("host-with-query", WORKSPACE, {"spec.host": "https://adb-1.7.azuredatabricks.net?o=1"}, "spec.host"),
+    Invalid("host-with-fragment", WORKSPACE, {"spec.host": "https://adb-1.7.azuredatabricks.net/#x"}, "spec.host"),
+    Invalid("host-with-userinfo", WORKSPACE, {"spec.host": "https://u:p@adb-1.7.azuredatabricks.net"}, "spec.host"),
+    Invalid("host-two-slashes", WORKSPACE, {"spec.host": "https://adb-1.7.azuredatabricks.net//"}, "spec.host"),
+    Invalid("host-plain-http", WORKSPACE, {"spec.host": "http://adb-1.7.azuredatabricks.net"}, "spec.host"),
+    Invalid("host-http-metadata", WORKSPACE, {"spec.host": "http://169.254.169.254"}, "spec.host"),
+    Invalid("host-http-loopback-lookalike", WORKSPACE, {"spec.host": "http://localhost.evil.example"}, "spec.host"),
+    Invalid("host-port-too-large", WORKSPACE, {"spec.host": "https://adb-1.7.azuredatabricks.net:65536"}, "spec.host"),
+    Invalid("host-port-zero", WORKSPACE, {"spec.host": "https://adb-1.7.azuredatabricks.net:0"}, "spec.host"),
+    Invalid("host-scheme-upper-case", WORKSPACE, {"spec.host": "HTTPS://adb-1.7.azuredatabricks.net"}, "spec.host"),
     Invalid(
         "index-url-ftp",
         PIP_IMAGE,
@@ -335,7 +417,80 @@ CASES = [
     ),
     Invalid("spark-version-invalid", PIP_IMAGE, {"spec.spark.version": "latest"}, "spec.spark.version"),
     Invalid("missing-registry", PIP_IMAGE, {"spec.registry": DELETE}, "spec.registry"),
+    # Attempts to add Dockerfile instructions or command-line options of the user's own to a build
+    *(
+        Invalid(f"injection-{name}", PIP_IMAGE, changes, field)
+        for name, changes, field in [
+            ("package-newline", {"spec.python.packages": ["pandas\nRUN echo injected"]}, "spec.python.packages"),
+            ("package-option", {"spec.python.packages": ["--index-url=http://evil.example/"]}, "spec.python.packages"),
+            ("package-editable", {"spec.python.packages": ["-e git+https://evil.example/x"]}, "spec.python.packages"),
+            ("app-pip-option", {"spec.app.sources": [{"pip": "--pre"}]}, ".pip"),
+            ("env-key-newline", {"spec.env": {"A\nRUN echo injected": "x"}}, "spec.env"),
+            ("env-key-space", {"spec.env": {"A B": "x"}}, "spec.env"),
+            ("env-value-newline", {"spec.env": {"A": "x\nRUN echo injected"}}, "spec.env"),
+            ("env-value-carriage-return", {"spec.env": {"A": "x\rRUN echo injected"}}, "spec.env"),
+            ("build-arg-key", {"spec.build.buildArgs": {"A=1 --no-cache": "x"}}, "spec.build.buildArgs"),
+            ("no-proxy-newline", {"spec.build.proxy": {"noProxy": "a\nRUN echo"}}, "spec.build.proxy.noProxy"),
+            ("index-url-newline", {"spec.python.indexUrl": "https://pypi.example/\nRUN echo"}, "spec.python.indexUrl"),
+            ("system-package-shell", {"spec.system.packages": ["git=1;id"]}, "spec.system.packages"),
+            (
+                "git-subpath-newline",
+                {"spec.app.sources": [{"git": {"url": "https://github.com/a/b.git", "subPath": "\nRUN echo"}}]},
+                ".git.subPath",
+            ),
+            (
+                "git-subpath-traversal",
+                {"spec.app.sources": [{"git": {"url": "https://github.com/a/b.git", "subPath": "x/../../etc"}}]},
+                ".git.subPath",
+            ),
+            (
+                "git-subpath-shell",
+                {"spec.app.sources": [{"git": {"url": "https://github.com/a/b.git", "subPath": "x;id"}}]},
+                ".git.subPath",
+            ),
+            (
+                "git-ref-option",
+                {"spec.app.sources": [{"git": {"url": "https://github.com/a/b.git", "ref": "--upload-pack=id"}}]},
+                ".git.ref",
+            ),
+            (
+                "git-ref-newline",
+                {"spec.app.sources": [{"git": {"url": "https://github.com/a/b.git", "ref": "main\nRUN id"}}]},
+                ".git.ref",
+            ),
+            (
+                "git-url-option-host",
+                {"spec.app.sources": [{"git": {"url": "-oProxyCommand=id@host:x"}}]},
+                ".git.url",
+            ),
+            (
+                "spark-image-path-newline",
+                {"spec.spark.source": {"image": {"ref": "apache/spark:3.5.3", "path": "/opt/spark\nRUN id"}}},
+                "image.path",
+            ),
+            (
+                "spark-image-path-space",
+                {"spec.spark.source": {"image": {"ref": "apache/spark:3.5.3", "path": "/opt/spark /etc"}}},
+                "image.path",
+            ),
+        ]
+    ),
 ]
+
+
+VALID_WORKSPACE_HOSTS = [
+    "https://adb-1234567890123456.7.azuredatabricks.net",
+    "https://dbc-a1b2c3d4-e5f6.cloud.databricks.com/",
+    "https://workspace.example.com:8443",
+    "https://10.0.0.7:65535",
+    "https://[2001:db8::1]:443",
+    "http://localhost:8765",
+    "http://127.0.0.1:8765/",
+    "http://[::1]:8765",
+    "http://databricks-emulator.kubricks-system.svc:8765",
+    "http://databricks-emulator.kubricks-system.svc.cluster.local",
+]
+"""spec.host values both the models and the API server accept."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
 from kubricks.databricks.payloads import REDACTED, BasicAuth, redacted, secret_references, submit_run
+from kubricks.databricks.workspace_state import ALLOWED_HOSTS_ENV, parse_allowed_hosts
 from kubricks.dev import cluster as dev_cluster
 from kubricks.dev.config import DevCluster
 from kubricks.emulator.databricks import serve
@@ -30,6 +31,7 @@ from kubricks.images.check import check_image
 from kubricks.images.outcomes import BuildError, InputError, RegistryError
 from kubricks.images.registry import Credentials, RegistryClient, credentials_from_docker_config
 from kubricks.images.render import ResolvedInputs, render
+from kubricks.spark.admission import ENFORCE_LABEL, LEVELS, POLICY_ENVIRONMENT, Level, Policy
 from kubricks.spark.manifests import Attempt, attempt_resources
 
 R = TypeVar("R", bound=Resource)
@@ -71,6 +73,59 @@ def crds() -> None:
     help="NAME of the dockerconfigjson Secret that Spark pods pull with when neither their job nor its "
     "SparkImage names one; each namespace that needs it provides its own (kubricks copies no Secret).",
 )
+@click.option(
+    "--default-pod-security-level",
+    type=click.Choice(LEVELS),
+    default="restricted",
+    show_default=True,
+    help=f"The Pod Security level of namespaces without the {ENFORCE_LABEL} label: a SparkJob whose pods ask for "
+    "more fails before any is created.",
+)
+@click.option(
+    "--allowed-service-account",
+    "service_accounts",
+    multiple=True,
+    metavar="NAME",
+    help="A service account SparkJobs may run as (repeatable); without any, every one. The one kubricks "
+    "manages is always allowed.",
+)
+@click.option(
+    "--allowed-toleration-key",
+    "toleration_keys",
+    multiple=True,
+    metavar="KEY",
+    help="A taint key Spark pods may tolerate (repeatable); without any, every key.",
+)
+@click.option("--allow-tolerate-all", is_flag=True, help="Allow tolerations without a key, which tolerate every taint.")
+@click.option(
+    "--allowed-annotation-prefix",
+    "annotation_prefixes",
+    multiple=True,
+    metavar="PREFIX",
+    help="A prefix of the annotation keys SparkJobs may put on their pods (repeatable); without any, every key.",
+)
+@click.option(
+    "--max-builds",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="How many SparkImage builds run at once, in threads of their own.",
+)
+@click.option(
+    "--max-builds-per-namespace",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="How many of them one namespace may hold; its further builds wait for one of its own to end.",
+)
+@click.option(
+    "--databricks-allowed-host",
+    "databricks_allowed_hosts",
+    multiple=True,
+    metavar="PATTERN",
+    help="A Databricks workspace host the operator may send credentials to (repeatable): a host name, or "
+    "*.DOMAIN for every host under DOMAIN such as *.cloud.databricks.com. Without any, every host is allowed.",
+)
 def run_operator(
     namespaces: tuple[str, ...],
     all_namespaces: bool,
@@ -78,8 +133,21 @@ def run_operator(
     liveness: str,
     metrics_port: int,
     default_pull_secret: str,
+    default_pod_security_level: Level,
+    service_accounts: tuple[str, ...],
+    toleration_keys: tuple[str, ...],
+    allow_tolerate_all: bool,
+    annotation_prefixes: tuple[str, ...],
+    max_builds: int,
+    max_builds_per_namespace: int,
+    databricks_allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the operator against the current kubeconfig (or the pod's service account)."""
+    try:
+        allowed_hosts = parse_allowed_hosts(",".join(databricks_allowed_hosts))
+    except ValueError as invalid:
+        raise click.BadParameter(str(invalid), param_hint="--databricks-allowed-host") from None
+    os.environ[ALLOWED_HOSTS_ENV] = ",".join(allowed_hosts)
     if default_pull_secret:
         if not re.fullmatch(DNS_SUBDOMAIN, default_pull_secret):
             raise click.BadParameter(
@@ -87,6 +155,17 @@ def run_operator(
                 param_hint="--default-pull-secret",
             )
         os.environ["KUBRICKS_DEFAULT_PULL_SECRET"] = default_pull_secret
+    for account in service_accounts:
+        if not re.fullmatch(DNS_SUBDOMAIN, account):
+            raise click.BadParameter(
+                f"{account!r} is not a service account name", param_hint="--allowed-service-account"
+            )
+    policy = Policy(
+        service_accounts, toleration_keys, allow_tolerate_all, annotation_prefixes, default_pod_security_level
+    )
+    os.environ[POLICY_ENVIRONMENT] = policy.to_json()
+    os.environ["KUBRICKS_MAX_BUILDS"] = str(max_builds)
+    os.environ["KUBRICKS_MAX_BUILDS_PER_NAMESPACE"] = str(max_builds_per_namespace)
     from kubricks.operator import run  # noqa: PLC0415 - loading the handlers registers them with kopf
 
     run(namespaces, all_namespaces, standalone, liveness or None, metrics_port)
@@ -211,6 +290,8 @@ def job_render(path: Path, image_ref: str | None) -> None:
     basic = secret_references(auth) if auth and auth.databricks_secret else None
     if auth and auth.secret:
         basic = BasicAuth(f"<user from Secret {auth.secret}>", REDACTED)
+    elif auth and auth.from_spark_image:
+        basic = BasicAuth(f"<user from the push Secret of SparkImage {resource.spec.image.spark_image}>", REDACTED)
     cluster = target.cluster.cluster_ref if target else None
     body = submit_run(resource, uid, 1, image_ref, basic, f"<cluster of DatabricksCluster {cluster}>")
     click.echo(json.dumps(redacted(body), indent=2))
@@ -224,7 +305,12 @@ def databricks() -> None:
 @databricks.command("emulate")
 @click.option("--port", default=8765, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@click.option("--token", "tokens", multiple=True, help="A personal access token to accept (repeatable).")
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    help="A personal access token to accept, by the /emulator/ controls too (repeatable).",
+)
 @click.option("--oauth-client", "oauth_clients", multiple=True, help="CLIENT_ID:CLIENT_SECRET to accept (repeatable).")
 @click.option("--docker", "use_docker", is_flag=True, help="Run python_wheel_task runs for real in their image.")
 def databricks_emulate(

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,12 +13,15 @@ from kubricks.api.crd import GROUP, plural
 from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
+from kubricks.control.build_slots import BuildSlots
 from kubricks.control.databricks import WorkspaceClients
 from kubricks.control.supervisor import Supervisor
+from kubricks.databricks.workspace_state import ALLOWED_HOSTS_ENV, parse_allowed_hosts
 from kubricks.handlers import cluster as _cluster  # noqa: F401 - importing a handler module registers it
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
 from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
 from kubricks.handlers import workspace as _workspace  # noqa: F401
+from kubricks.spark.manifests import JOB_LABEL
 
 FINALIZER = f"{GROUP}/finalizer"
 """Held only by objects with cleanup outside Kubernetes: Databricks SparkJobs (their run) and DatabricksClusters."""
@@ -32,6 +36,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     )
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
+    # Only kubricks' own pods, filtered by the API server: a busy cluster's other pods never reach the operator.
+    settings.watching.label_selectors["", "v1", "pods"] = JOB_LABEL
     # kopf removes its finalizer by itself from SparkJobs (their deletion handler decides who needs it);
     # SparkImages and workspaces have no handler that would, so their supervisors take it off.
     for kind, stale_finalizer in (
@@ -41,7 +47,11 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         (DatabricksCluster, None),
     ):
         setattr(memo, plural(kind), Supervisor(plural(kind), kind.KIND, stale_finalizer))
-    memo.databricks = WorkspaceClients()
+    memo.databricks = WorkspaceClients(parse_allowed_hosts(os.environ.get(ALLOWED_HOSTS_ENV, "")))
+    memo.build_slots = BuildSlots(
+        total=int(os.environ.get("KUBRICKS_MAX_BUILDS", "4")),
+        per_namespace=int(os.environ.get("KUBRICKS_MAX_BUILDS_PER_NAMESPACE", "2")),
+    )
 
 
 @kopf.on.cleanup()
@@ -49,6 +59,7 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
     for kind in (SparkJob, SparkImage, DatabricksWorkspace, DatabricksCluster):
         await getattr(memo, plural(kind)).shutdown()
     await memo.databricks.close()
+    memo.build_slots.shutdown()
 
 
 def run(

@@ -334,3 +334,41 @@ def test_kubernetes_jobs_hold_no_finalizer_so_they_go_without_the_operator(
         kubectl("delete", "sparkjob", "unfinalized", "-n", namespace, "--timeout=20s")
     finally:
         operator_process.start()
+
+
+def enforce_pod_security(core_v1: client.CoreV1Api, namespace: str, level: str) -> None:
+    """Labels the namespace so that the API server's Pod Security admission enforces ``level`` in it."""
+    core_v1.patch_namespace(namespace, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": level}}})
+
+
+def test_a_job_runs_with_its_executors_in_a_namespace_that_enforces_the_restricted_level(
+    core_v1: client.CoreV1Api, namespace: str, pull_secret: str, wordcount_image: str, operator_log: object
+) -> None:
+    enforce_pod_security(core_v1, namespace, "restricted")
+    apply(namespace, spark_job("restricted", wordcount_image))
+    status = wait_phase(namespace, "restricted", "Succeeded")
+    assert status["attempt"] == 1
+    (driver,) = pods(core_v1, namespace, "restricted", "driver")
+    assert driver.spec.security_context.run_as_non_root is True
+    assert driver.spec.containers[0].security_context.capabilities.drop == ["ALL"]
+    log = core_v1.read_namespaced_pod_log(driver.metadata.name, namespace)
+    assert ANSWER in log.splitlines()
+    # The API server admitted the executors Spark's driver created from kubricks' pod template.
+    registered = [line for line in log.splitlines() if "Registered executor" in line]
+    assert len(registered) == 2, log[-3000:]
+
+
+def test_a_job_beyond_its_namespaces_pod_security_level_fails_before_any_pod_is_created(
+    core_v1: client.CoreV1Api, namespace: str, pull_secret: str, wordcount_image: str, operator_log: object
+) -> None:
+    enforce_pod_security(core_v1, namespace, "restricted")
+    privileged = {"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}}
+    kubernetes = {"executor": {**SMALL_PODS["executor"], **privileged}}
+    apply(namespace, spark_job("privileged", wordcount_image, kubernetes=kubernetes))
+    status = wait_phase(namespace, "privileged", "Failed", timeout=60)
+    assert ready_condition(status)["reason"] == "SubmissionFailed"
+    assert "Pod Security level restricted of namespace" in status["message"]
+    assert "spec.kubernetes.executor.securityContext.privileged: true" in status["message"]
+    assert "label the namespace pod-security.kubernetes.io/enforce=privileged" in status["message"]
+    assert not remaining(core_v1, namespace, "privileged"), "nothing of the attempt was created"
+    assert not core_v1.list_namespaced_pod(namespace).items

@@ -10,7 +10,16 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from kubricks.api.crd import GROUP, KINDS, VERSION, plural
-from tests.invalid_manifests import CASES, IMMUTABLE_CHANGES, ImmutableChange, Invalid, merge_patch
+from tests.invalid_manifests import (
+    CASES,
+    IMMUTABLE_CHANGES,
+    VALID_WORKSPACE_HOSTS,
+    ImmutableChange,
+    Invalid,
+    merge_patch,
+    patched,
+)
+from tests.invalid_manifests import example as example_manifest
 from tests.support import VENV_BIN, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +102,14 @@ def test_invalid_manifest_is_refused_by_the_api_server(
         create(objects, namespace, case.manifest(), dry_run="All")
     assert refused.value.status in (400, 422), refused.value.body
     assert case.field in refused.value.body
+
+
+@pytest.mark.parametrize("host", VALID_WORKSPACE_HOSTS)
+def test_a_workspace_host_that_is_an_origin_is_accepted_by_the_api_server(
+    crds_installed: None, objects: client.CustomObjectsApi, namespace: str, host: str
+) -> None:
+    workspace = patched(example_manifest("databricksworkspace.yaml", "prod"), {"spec.host": host})
+    assert create(objects, namespace, workspace, dry_run="All")["spec"]["host"] == host
 
 
 @pytest.mark.parametrize("case", IMMUTABLE_CHANGES, ids=lambda c: c.id)

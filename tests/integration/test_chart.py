@@ -3,8 +3,10 @@ install, upgrade and uninstall on the test cluster."""
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "kubricks"
 COMBINATIONS = {
@@ -16,6 +18,22 @@ COMBINATIONS = {
     "service-monitor-off-metrics": ["--set", "metrics.enabled=false"],
     "no-crds": ["--set", "crds.install=false"],
     "default-pull-secret": ["--set", "defaultPullSecret=regcred"],
+    "policy": [
+        "--set",
+        "policy.defaultPodSecurityLevel=baseline",
+        "--set",
+        "policy.serviceAccounts={etl-runner,reporter}",
+        "--set",
+        "policy.tolerations={nvidia.com/gpu}",
+        "--set",
+        "policy.allowTolerateAll=true",
+        "--set",
+        "policy.annotations={example.com/}",
+    ],
+    "databricks-allowed-hosts": [
+        "--set",
+        "databricks.allowedHosts={*.cloud.databricks.com,adb-1.2.azuredatabricks.net}",
+    ],
 }
 
 
@@ -52,6 +70,84 @@ def test_values_are_validated_by_the_schema(platform: dict[str, str]) -> None:
     result = run("helm", "template", "kubricks", str(CHART), "--set", "builder.dockerHost=localhost")
     assert result.returncode != 0
     assert "/builder/dockerHost" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("hosts", "rendered_args"),
+    [
+        ("{*.cloud.databricks.com,adb-1.2.azuredatabricks.net}",
+         ["--databricks-allowed-host=*.cloud.databricks.com", "--databricks-allowed-host=adb-1.2.azuredatabricks.net"]),
+        ("{https://adb-1.2.azuredatabricks.net}", None),
+        ("{*.example.com/path}", None),
+    ],
+    ids=["patterns", "url-refused", "path-refused"],
+)  # fmt: skip
+def test_databricks_allowed_hosts_become_operator_options(
+    platform: dict[str, str], hosts: str, rendered_args: list[str] | None
+) -> None:
+    result = run("helm", "template", "kubricks", str(CHART), "--set", f"databricks.allowedHosts={hosts}")
+    if rendered_args is None:
+        assert result.returncode != 0
+        assert "/databricks/allowedHosts/0" in result.stderr
+        return
+    assert result.returncode == 0, result.stderr
+    for arg in rendered_args:
+        assert f"- {arg}" in result.stdout
+
+
+def rendered_documents(*values: str) -> list[dict[str, Any]]:
+    result = run("helm", "template", "kubricks", str(CHART), *values)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.mark.parametrize(
+    ("values", "options"),
+    [
+        ([], ["--default-pod-security-level=restricted"]),
+        (
+            COMBINATIONS["policy"],
+            [
+                "--default-pod-security-level=baseline",
+                "--allowed-service-account=etl-runner",
+                "--allowed-service-account=reporter",
+                "--allowed-toleration-key=nvidia.com/gpu",
+                "--allow-tolerate-all",
+                "--allowed-annotation-prefix=example.com/",
+            ],
+        ),
+    ],
+    ids=["defaults", "every-policy-value"],
+)
+def test_policy_values_become_the_operators_options(
+    platform: dict[str, str], values: list[str], options: list[str]
+) -> None:
+    (deployment,) = [d for d in rendered_documents(*values) if d["kind"] == "Deployment"]
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert [a for a in args if a.startswith(("--default-pod-security-level", "--allowed-", "--allow-"))] == options
+
+
+def test_a_namespaced_operator_may_read_exactly_its_namespaces_labels(platform: dict[str, str]) -> None:
+    """The Pod Security label of each watched namespace, and nothing of any other namespace."""
+    documents = rendered_documents("--set", "watchNamespaces={team-a,team-b}")
+    (discovery,) = [d for d in documents if d["kind"] == "ClusterRole"]
+    assert [r for r in discovery["rules"] if "namespaces" in r["resources"]] == [
+        {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["team-a", "team-b"], "verbs": ["get"]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ("policy.defaultPodSecurityLevel=strict", "/policy/defaultPodSecurityLevel"),
+        ("policy.serviceAccounts={Not_A_Name}", "/policy/serviceAccounts/0"),
+        ("policy.allowTolerateAll=maybe", "/policy/allowTolerateAll"),
+    ],
+)
+def test_policy_values_are_validated_by_the_schema(platform: dict[str, str], value: str, path: str) -> None:
+    result = run("helm", "template", "kubricks", str(CHART), "--set", value)
+    assert result.returncode != 0
+    assert path in result.stderr
 
 
 def test_install_upgrade_uninstall(platform: dict[str, str], namespace: str, operator_image_in_cluster: str) -> None:

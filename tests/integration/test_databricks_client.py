@@ -6,11 +6,20 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 
-from kubricks.databricks.client import DatabricksClient, OAuthClient
-from kubricks.databricks.errors import InvalidRequest, NotFound, ServerError, Unauthenticated
-from tests.databricks_support import OAUTH_CLIENT, TOKEN, EmulatorProcess, emulator
+from kubricks.databricks.client import MAX_RESPONSE_BYTES, DatabricksClient, OAuthClient
+from kubricks.databricks.errors import (
+    MESSAGE_LIMIT,
+    InvalidRequest,
+    NotFound,
+    ResponseTooLarge,
+    ServerError,
+    Unauthenticated,
+)
+from kubricks.emulator.databricks import OTHER_PATHS, OVERSIZED_ANSWER_BYTES
+from tests.databricks_support import CONTROL_AUTH, OAUTH_CLIENT, TOKEN, EmulatorProcess, emulator
 
 T = TypeVar("T")
 SUBMIT = "POST /api/2.2/jobs/runs/submit"
@@ -217,3 +226,44 @@ def test_a_run_past_its_timeout_ends_timedout(fake: EmulatorProcess) -> None:
 
     run = with_client(fake, use)
     assert run["state"]["result_state"] == "TIMEDOUT"
+
+
+def test_an_oversized_answer_is_refused_without_reading_it_all_nor_retrying(fake: EmulatorProcess) -> None:
+    assert OVERSIZED_ANSWER_BYTES > MAX_RESPONSE_BYTES
+    fake.faults(oversized_answers=1)
+    with pytest.raises(ResponseTooLarge, match=f"more than {MAX_RESPONSE_BYTES} bytes"):
+        with_client(fake, lambda client: client.current_user())
+    assert fake.requests()["GET /api/2.0/preview/scim/v2/Me"] == 1, "a refused answer is not asked for again"
+    assert with_client(fake, lambda client: client.current_user())["userName"]
+
+
+def test_a_long_error_message_is_cut_before_it_reaches_status(fake: EmulatorProcess) -> None:
+    with pytest.raises(NotFound) as missing:
+        with_client(fake, lambda client: client.get_cluster("x" * 4000))
+    assert len(missing.value.message) <= MESSAGE_LIMIT
+    assert missing.value.message.startswith("Cluster xxx")
+    assert missing.value.message.endswith("more characters)")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/emulator/requests"), ("GET", "/emulator/runs"), ("POST", "/emulator/faults")],
+)
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer dapi-wrong"}, 401), (CONTROL_AUTH, 200)],
+    ids=["no-token", "wrong-token", "api-token"],
+)
+def test_the_emulators_controls_take_the_apis_tokens(
+    fake: EmulatorProcess, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    answer = httpx.request(method, f"{fake.url}{path}", headers=headers, json={} if method == "POST" else None)
+    assert answer.status_code == status, answer.text
+
+
+def test_requests_to_paths_the_api_does_not_have_share_one_counter(fake: EmulatorProcess) -> None:
+    for number in range(20):
+        httpx.get(f"{fake.url}/api/2.0/unknown/{number}", headers=CONTROL_AUTH)
+    httpx.delete(f"{fake.url}/api/2.2/jobs/runs/submit", headers=CONTROL_AUTH)
+    with_client(fake, lambda client: client.current_user())
+    assert fake.requests() == {OTHER_PATHS: 21, "GET /api/2.0/preview/scim/v2/Me": 1}

@@ -9,7 +9,11 @@ from tests.databricks_support import TOKEN, EmulatorProcess, emulator
 
 
 def submit_and_wait(
-    fake: EmulatorProcess, image: str, entry_point: str, parameters: list[str]
+    fake: EmulatorProcess,
+    image: str,
+    entry_point: str,
+    parameters: list[str],
+    basic_auth: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     body = {
         "run_name": "docker",
@@ -20,7 +24,7 @@ def submit_and_wait(
                     "spark_version": "15.4.x-scala2.12",
                     "node_type_id": "local",
                     "num_workers": 0,
-                    "docker_image": {"url": image},
+                    "docker_image": {"url": image, **({"basic_auth": basic_auth} if basic_auth else {})},
                 },
                 "python_wheel_task": {
                     "package_name": "wordcount",
@@ -44,16 +48,36 @@ def submit_and_wait(
     return asyncio.run(run())
 
 
+def registry_login(platform: dict[str, str]) -> dict[str, str]:
+    return {
+        "username": platform["KUBRICKS_TEST_REGISTRY_USER"],
+        "password": platform["KUBRICKS_TEST_REGISTRY_PASSWORD"],
+    }
+
+
 def test_the_entry_point_runs_in_the_image_and_its_exit_code_decides(
     platform: dict[str, str], wordcount_image: str
 ) -> None:
     image = wordcount_image
+    login = registry_login(platform)
     with emulator("--docker", env={**os.environ, "DOCKER_HOST": platform["DOCKER_HOST"]}) as fake:
         fake.faults(pending=0.1)
-        succeeded, output = submit_and_wait(fake, image, "wordcount", ["to be or not to be"])
+        succeeded, output = submit_and_wait(fake, image, "wordcount", ["to be or not to be"], login)
         assert succeeded["state"]["result_state"] == "SUCCESS", succeeded
         assert 'WORDCOUNT {"be": 2, "not": 1, "or": 1, "to": 2}' in output["logs"].splitlines()
         assert output["logs_truncated"] is False
-        failed, output = submit_and_wait(fake, image, "no-such-entry-point", [])
+        failed, output = submit_and_wait(fake, image, "no-such-entry-point", [], login)
     assert failed["state"]["result_state"] == "FAILED"
     assert "has no entry point 'no-such-entry-point'" in output["error"]
+
+
+def test_a_private_image_is_pulled_only_with_the_credentials_of_the_payload(
+    platform: dict[str, str], wordcount_image: str
+) -> None:
+    """As on Databricks: without docker_image.basic_auth the cluster cannot pull a private image, whatever the
+    engine is logged in to."""
+    with emulator("--docker", env={**os.environ, "DOCKER_HOST": platform["DOCKER_HOST"]}) as fake:
+        fake.faults(pending=0.1)
+        failed, _ = submit_and_wait(fake, wordcount_image, "wordcount", ["to be"])
+    assert failed["state"]["result_state"] == "FAILED"
+    assert "DOCKER_IMAGE_PULL_FAILURE" in failed["state"]["state_message"]

@@ -15,7 +15,13 @@ from kubernetes import client
 
 from kubricks.api.sparkjob import SparkJob
 from kubricks.k8s.client import apply
-from kubricks.spark.manifests import Attempt, attempt_resources, driver_rbac
+from kubricks.spark.manifests import (
+    RESTRICTED_CONTAINER_SECURITY_CONTEXT,
+    RESTRICTED_POD_SECURITY_CONTEXT,
+    Attempt,
+    attempt_resources,
+    driver_rbac,
+)
 from tests.support import VENV_BIN, wait_until
 
 IMAGE = "registry.example.com/team/etl@sha256:" + "c" * 64
@@ -32,6 +38,8 @@ ONLY_KUBRICKS = {
     "spark.kubernetes.executor.label.kubricks.dev/sparkjob": "labels executors with their SparkJob, for its watch",
     "spark.kubernetes.executor.label.kubricks.dev/attempt": "and with their attempt",
     "spark.local.dir": "spark-submit picks a random /var/data/spark-<uuid>; kubricks a fixed path per pod",
+    "spark.kubernetes.executor.podTemplateFile": "the executors' securityContexts (and tolerations), which Spark "
+    "has no setting for; spark-submit leaves the pods' securityContext empty, kubricks runs them restricted",
 }
 # Properties both write with values that differ by design.
 DIFFERENT_VALUES = {
@@ -148,6 +156,10 @@ def test_driver_pod_matches_spark_submits(submitted: dict[str, Any], rendered: d
         their_env.pop(name), our_env.pop(name)
     assert our_env == their_env
     assert ours["spec"]["restartPolicy"] == theirs["spec"]["restartPolicy"]
+    # securityContext: none from spark-submit; kubricks runs the pod restricted (see the pod template above).
+    assert not theirs["spec"].get("securityContext") and not their_container.get("securityContext")
+    assert ours["spec"]["securityContext"] == RESTRICTED_POD_SECURITY_CONTEXT
+    assert our_container["securityContext"] == RESTRICTED_CONTAINER_SECURITY_CONTEXT
     assert ours["spec"]["serviceAccountName"] == theirs["spec"]["serviceAccountName"]
     their_labels, our_labels = theirs["metadata"]["labels"], ours["metadata"]["labels"]
     for label in ("spark-role", "spark-app-name"):
@@ -197,6 +209,12 @@ EXECUTOR_ENV_DIFFERENCES = {
     "SPARK_DRIVER_POD_IP": "each application's own driver pod",
     "SPARK_LOCAL_DIRS": "spark.local.dir: a random /var/data/spark-<uuid> for spark-submit, a fixed path for kubricks",
 }
+# Executor pod fields that differ by design: spark-submit's executors get no securityContext, kubricks' the
+# restricted ones of its executor pod template (spark.kubernetes.executor.podTemplateFile).
+EXECUTOR_SECURITY = {
+    "podSecurityContext": RESTRICTED_POD_SECURITY_CONTEXT,
+    "securityContext": RESTRICTED_CONTAINER_SECURITY_CONTEXT,
+}
 SMALL_PODS = {
     "spark.kubernetes.driver.request.cores": "200m",
     "spark.kubernetes.executor.request.cores": "200m",
@@ -240,6 +258,8 @@ def executor_view(pod: client.V1Pod) -> dict[str, Any]:
         "restartPolicy": pod.spec.restart_policy,
         "pullSecrets": [s.name for s in pod.spec.image_pull_secrets or []],
         "exit": pod.status.container_statuses[0].state.terminated.exit_code,
+        "podSecurityContext": client.ApiClient().sanitize_for_serialization(pod.spec.security_context) or {},
+        "securityContext": client.ApiClient().sanitize_for_serialization(container.security_context) or {},
     }
 
 
@@ -312,7 +332,13 @@ def test_both_submissions_run_to_the_same_answer_with_the_same_executors(
     )
     assert len(theirs) == len(ours) == 2
     for our, their in zip(ours, theirs, strict=True):
-        differing = {key: (our[key], their[key]) for key in our if our[key] != their[key] and key != "env"}
+        differing = {
+            key: (our[key], their[key])
+            for key in our
+            if our[key] != their[key] and key not in {"env", *EXECUTOR_SECURITY}
+        }
         assert not differing
+        assert {key: our[key] for key in EXECUTOR_SECURITY} == EXECUTOR_SECURITY
+        assert not any(their[key] for key in EXECUTOR_SECURITY)
         env = {name: (our["env"].get(name), their["env"].get(name)) for name in our["env"].keys() | their["env"]}
         assert not {name: values for name, values in env.items() if values[0] != values[1]}

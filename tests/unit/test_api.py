@@ -12,7 +12,7 @@ from kubricks.api.base import cpu_millicores, memory_bytes
 from kubricks.api.crd import KINDS
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
-from tests.invalid_manifests import CASES, DELETE, Invalid, example, patched
+from tests.invalid_manifests import CASES, DELETE, VALID_WORKSPACE_HOSTS, Invalid, example, patched
 
 MODELS = {kind.KIND: kind for kind in KINDS}
 EXAMPLE_FILES = sorted(glob.glob(str(Path(__file__).resolve().parents[2] / "examples" / "*.yaml")))
@@ -216,5 +216,25 @@ def test_cpu_millicores(quantity: str, millicores: int) -> None:
     ids=["min-executors-equal-to-max", "cpu-limit-equal-to-request", "min-workers-equal-to-max"],
 )
 def test_the_edges_of_a_rule_stay_valid(file: str, changes: dict[str, Any]) -> None:
+    manifest = patched(example(file), changes)
+    MODELS[manifest["kind"]].model_validate(manifest)
+
+
+@pytest.mark.parametrize("host", VALID_WORKSPACE_HOSTS)
+def test_a_workspace_host_that_is_an_origin_is_accepted(host: str) -> None:
+    workspace = patched(example("databricksworkspace.yaml", "prod"), {"spec.host": host})
+    assert MODELS["DatabricksWorkspace"].model_validate(workspace).spec.host == host  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("file", "changes"),
+    [
+        ("databrickscluster.yaml", {"spec.registryAuth": {"fromSparkImage": True}}),
+        ("databrickscluster.yaml", {"spec.registryAuth": {"secret": "regcred", "fromSparkImage": False}}),
+        ("sparkjob-databricks-new-cluster.yaml", {"spec.databricks.registryAuth": {"fromSparkImage": True}}),
+    ],
+    ids=["cluster-from-image", "cluster-secret-from-image-false", "job-from-image"],
+)
+def test_registry_credentials_from_the_spark_image_are_an_explicit_choice(file: str, changes: dict[str, Any]) -> None:
     manifest = patched(example(file), changes)
     MODELS[manifest["kind"]].model_validate(manifest)

@@ -1,5 +1,8 @@
 import json
+import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -7,6 +10,7 @@ from click.testing import CliRunner
 
 from kubricks import __version__
 from kubricks.cli import main
+from kubricks.spark.admission import POLICY_ENVIRONMENT, Policy
 
 
 def test_version_prints_the_package_version() -> None:
@@ -34,16 +38,37 @@ def test_job_render_prints_the_manifests_of_a_kubernetes_job() -> None:
     assert kinds == ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "Pod"]
 
 
-def test_job_render_prints_the_submit_body_of_a_databricks_job_without_passwords(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("registry_auth", "basic_auth"),
+    [
+        ({"secret": "regcred"}, {"username": "<user from Secret regcred>", "password": "**redacted**"}),
+        (
+            {"fromSparkImage": True},
+            {"username": "<user from the push Secret of SparkImage shared-image>", "password": "**redacted**"},
+        ),
+        (None, None),
+    ],
+    ids=["secret", "from-spark-image", "none"],
+)
+def test_job_render_prints_the_submit_body_of_a_databricks_job_without_passwords(
+    tmp_path: Path, registry_auth: dict[str, object] | None, basic_auth: dict[str, str] | None
+) -> None:
     job = yaml.safe_load((EXAMPLES / "sparkjob-databricks-new-cluster.yaml").read_text())
-    job["spec"]["databricks"]["registryAuth"] = {"secret": "regcred"}
+    job["spec"]["databricks"]["registryAuth"] = registry_auth
     path = tmp_path / "job.yaml"
     path.write_text(yaml.safe_dump(job))
     result = CliRunner().invoke(main, ["job", "render", "-f", str(path), "--image", IMAGE])
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
-    auth = body["tasks"][0]["new_cluster"]["docker_image"]["basic_auth"]
-    assert auth == {"username": "<user from Secret regcred>", "password": "**redacted**"}
+    assert body["tasks"][0]["new_cluster"]["docker_image"].get("basic_auth") == basic_auth
+
+
+@pytest.mark.parametrize("pattern", ["https://adb-1.7.azuredatabricks.net", "*.example.com/x", "*", "a_b.example.com"])
+def test_run_refuses_an_allowed_databricks_host_that_is_no_host_pattern(pattern: str) -> None:
+    result = CliRunner().invoke(main, ["run", "--databricks-allowed-host", pattern])
+    assert result.exit_code == 2
+    assert "--databricks-allowed-host" in result.output
+    assert "is not a host pattern" in result.output
 
 
 def test_job_render_needs_an_image_for_a_spark_image_job() -> None:
@@ -74,3 +99,58 @@ def test_dev_names_each_missing_tool_with_how_to_install_it(
     assert "missing: docker: install Docker Engine" in result.output
     assert "kind: go install sigs.k8s.io/kind@v0.33.0" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def operator_run(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """``kubricks run`` up to the operator itself, which is replaced: what it was called with."""
+    calls: list[tuple[object, ...]] = []
+    fake = ModuleType("kubricks.operator")
+    fake.run = lambda *arguments: calls.append(arguments)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kubricks.operator", fake)
+    # run sets variables for the handlers it loads: in a copy of the environment, dropped afterwards.
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("options", "policy"),
+    [
+        ([], Policy()),
+        (
+            [
+                "--default-pod-security-level=baseline",
+                "--allowed-service-account=etl-runner",
+                "--allowed-service-account=reporter",
+                "--allowed-toleration-key=nvidia.com/gpu",
+                "--allow-tolerate-all",
+                "--allowed-annotation-prefix=example.com/",
+            ],
+            Policy(("etl-runner", "reporter"), ("nvidia.com/gpu",), True, ("example.com/",), "baseline"),
+        ),
+    ],
+    ids=["defaults", "every-option"],
+)
+def test_run_hands_its_policy_to_the_handlers(
+    operator_run: list[tuple[object, ...]], options: list[str], policy: Policy
+) -> None:
+    result = CliRunner().invoke(main, ["run", *options])
+    assert result.exit_code == 0, result.output
+    assert len(operator_run) == 1
+    assert Policy.from_json(os.environ[POLICY_ENVIRONMENT]) == policy
+
+
+@pytest.mark.parametrize(
+    ("option", "complaint"),
+    [
+        ("--default-pod-security-level=strict", "--default-pod-security-level"),
+        ("--allowed-service-account=Not_A_Name", "--allowed-service-account"),
+    ],
+)
+def test_run_refuses_a_policy_it_cannot_apply(
+    operator_run: list[tuple[object, ...]], option: str, complaint: str
+) -> None:
+    result = CliRunner().invoke(main, ["run", option])
+    assert result.exit_code == 2
+    assert complaint in result.output
+    assert operator_run == []

@@ -15,6 +15,7 @@ from kubricks.databricks.payloads import (
     edit_cluster,
     idempotency_token,
     redacted,
+    registry_secret,
     secret_references,
     submit_run,
 )
@@ -202,3 +203,22 @@ def test_cluster_create_and_edit_bodies() -> None:
 def test_a_kubernetes_job_has_no_submit_body() -> None:
     with pytest.raises(ValueError, match="targets Kubernetes"):
         submit_run(job("sparkjob-kubernetes-wheel.yaml"), UID, 1, IMAGE, None)
+
+
+@pytest.mark.parametrize(
+    ("registry_auth", "push_secret", "sent"),
+    [
+        (None, "push", None),
+        ({"secret": "pull"}, "push", "pull"),
+        ({"secret": "pull", "fromSparkImage": False}, "push", "pull"),
+        ({"fromSparkImage": True}, "push", "push"),
+        ({"fromSparkImage": True}, None, None),
+        ({"databricksSecret": {"scope": "ci", "usernameKey": "u", "passwordKey": "p"}}, "push", None),
+    ],
+    ids=["none-sends-nothing", "secret", "secret-from-image-false", "from-image", "from-image-without-one", "scope"],
+)
+def test_push_credentials_go_to_databricks_only_when_asked_for(
+    registry_auth: dict[str, Any] | None, push_secret: str | None, sent: str | None
+) -> None:
+    auth = RegistryAuth.model_validate(registry_auth) if registry_auth else None
+    assert registry_secret(auth, push_secret) == sent

@@ -165,13 +165,13 @@ def test_app_sources_and_wheels() -> None:
     assert context.files["app/0/main.py"] == b"print('etl')\n"
     assert "COPY app/0/ /tmp/src/0/" in context.dockerfile
     assert "pip wheel --no-deps --wheel-dir /opt/kubricks/wheels /tmp/src/0" in context.dockerfile
-    assert "pip wheel --wheel-dir /opt/kubricks/wheels mycompany-etl==1.4.0" in context.dockerfile
+    assert "pip wheel --wheel-dir /opt/kubricks/wheels -- mycompany-etl==1.4.0" in context.dockerfile
     assert "--no-index --find-links /opt/kubricks/wheels" in context.dockerfile
 
 
 def test_git_source_is_fetched_at_the_resolved_commit() -> None:
     dockerfile = rendered("sparkimage-pip.yaml").dockerfile
-    assert f"git fetch -q --depth 1 https://github.com/example/etl.git {COMMIT}" in dockerfile
+    assert f"git fetch -q --depth 1 -- https://github.com/example/etl.git {COMMIT}" in dockerfile
     assert "cp -a /tmp/git/0/jobs/etl/. /tmp/src/0/" in dockerfile
 
 
@@ -280,3 +280,58 @@ class TestContentAddress:
     def test_tag_names_the_variant_and_the_hash(self) -> None:
         inputs_hash = "sha256:" + "c" * 64
         assert image_tag(inputs_hash, "gpu") == "gpu-" + "c" * 24
+
+
+def bypassing_validation(spec: SparkImageSpec, location: str, value: Any) -> SparkImageSpec:
+    """``spec`` with one value set without validation, as a model built in code could be."""
+    *parents, leaf = location.split(".")
+    node: Any = spec
+    for name in parents:
+        node = getattr(node, name)
+    if isinstance(getattr(node, leaf), list):
+        getattr(node, leaf).append(value)
+    elif isinstance(getattr(node, leaf), dict):
+        getattr(node, leaf).update(value)
+    else:
+        object.__setattr__(node, leaf, value)
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("location", "value", "named"),
+    [
+        ("python.packages", "pandas\nRUN echo injected", "spec.python.packages[2]"),
+        ("env", {"A\nRUN echo injected": "x"}, "spec.env (a key)"),
+        ("env", {"A": "x\rRUN echo injected"}, "spec.env.A"),
+        ("spark.version", "3.5.3\nRUN echo injected", "spec.spark.version"),
+        ("build.build_args", {"A": "\nRUN echo"}, "spec.build.buildArgs.A"),
+    ],
+)
+def test_the_renderer_refuses_line_breaks_that_bypassed_validation(location: str, value: Any, named: str) -> None:
+    spec = bypassing_validation(spec_of("sparkimage-pip.yaml"), location, value)
+    with pytest.raises(ValueError, match="line break") as refused:
+        render(spec, INPUTS)
+    assert named in str(refused.value)
+
+
+def test_the_renderer_refuses_a_resolved_input_with_a_line_break() -> None:
+    inputs = ResolvedInputs(**{**INPUTS.__dict__, "base_digests": {"ubuntu:22.04": DIGEST + "\nRUN id"}})
+    with pytest.raises(ValueError, match="resolved inputs"):
+        rendered("sparkimage-pip.yaml", inputs=inputs)
+
+
+def test_user_words_never_reach_pip_or_git_as_options() -> None:
+    dockerfile = rendered("sparkimage-pip.yaml").dockerfile
+    assert "/bin/pip install -- pandas==2.2.3 pyarrow==17.0.0\n" in dockerfile
+    assert "git fetch -q --depth 1 -- " in dockerfile
+
+
+def test_every_stage_that_runs_commands_is_scoped_to_the_cache_of_its_namespace() -> None:
+    context = rendered("sparkimage-gpu.yaml")
+    stages = context.dockerfile.split("\n\n")[1:]
+    for stage in stages:
+        runs = "\nRUN " in stage
+        assert ("\nARG KUBRICKS_CACHE_SCOPE\n" in stage) == runs, stage
+    scoped = render(spec_of("sparkimage-gpu.yaml"), ResolvedInputs(**{**INPUTS.__dict__, "cache_scope": "team-b"}))
+    assert scoped.engine_build_args()["KUBRICKS_CACHE_SCOPE"] == "team-b"
+    assert scoped.inputs_hash() == context.inputs_hash(), "the same spec has one content address in every namespace"

@@ -506,3 +506,87 @@ def test_the_drivers_selector_labels_win_over_the_users() -> None:
     labels = _driver_metadata(submission(mine))["labels"]
     assert labels["spark-role"] == "driver"
     assert labels["team"] == "a"
+
+
+RESTRICTED_POD = {"runAsNonRoot": True, "runAsUser": 185, "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+def security_contexts(role: str, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pod's and the Spark container's securityContext of the driver pod, or of the executor pod template."""
+    resource = job("sparkjob-kubernetes-wheel.yaml", {f"spec.kubernetes.{role}.{k}": v for k, v in changes.items()})
+    if role == "driver":
+        pod = driver_pod(resource, attempt(resource), IMAGE, None)
+    else:
+        data = config_map(resource, attempt(resource), IMAGE, None)["data"]
+        pod = yaml.safe_load(data["executor-pod-template.yaml"])
+    (container,) = pod["spec"]["containers"]
+    return pod["spec"]["securityContext"], container["securityContext"]
+
+
+@pytest.mark.parametrize("role", ["driver", "executor"])
+@pytest.mark.parametrize(
+    ("changes", "pod", "container"),
+    [
+        ({}, RESTRICTED_POD, RESTRICTED_CONTAINER),
+        (
+            {"podSecurityContext": {"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 2000}},
+            {**RESTRICTED_POD, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 2000},
+            RESTRICTED_CONTAINER,
+        ),
+        (
+            {"podSecurityContext": {"seccompProfile": {"type": "Localhost", "localhostProfile": "spark.json"}}},
+            {**RESTRICTED_POD, "seccompProfile": {"type": "Localhost", "localhostProfile": "spark.json"}},
+            RESTRICTED_CONTAINER,
+        ),
+        (
+            {"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"]}, "readOnlyRootFilesystem": True}},
+            RESTRICTED_POD,
+            {
+                **RESTRICTED_CONTAINER,
+                "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+                "readOnlyRootFilesystem": True,
+            },
+        ),
+        (
+            {"securityContext": {"capabilities": {"drop": ["NET_RAW"]}}},
+            RESTRICTED_POD,
+            {**RESTRICTED_CONTAINER, "capabilities": {"drop": ["NET_RAW"]}},
+        ),
+        (
+            {"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}},
+            RESTRICTED_POD,
+            {"allowPrivilegeEscalation": True, "capabilities": {"drop": ["ALL"]}, "privileged": True},
+        ),
+        (
+            {"podSecurityContext": {"runAsNonRoot": False}, "securityContext": {"runAsUser": 0}},
+            {**RESTRICTED_POD, "runAsNonRoot": False},
+            {**RESTRICTED_CONTAINER, "runAsUser": 0},
+        ),
+    ],
+    ids=["defaults", "other-user", "localhost-seccomp", "add-capability", "drop-other", "privileged", "root"],
+)
+def test_pods_run_restricted_unless_the_job_relaxes_a_field(
+    role: str, changes: dict[str, Any], pod: dict[str, Any], container: dict[str, Any]
+) -> None:
+    """The job's settings merge field by field over the restricted defaults, on the driver and on the executors."""
+    assert security_contexts(role, changes) == (pod, container)
+
+
+def test_the_executor_pod_template_always_carries_the_security_contexts() -> None:
+    """Spark builds each executor on the template's first container; a user's own template file never replaces it."""
+    mine = {"spec.app.sparkConf": {"spark.kubernetes.executor.podTemplateFile": "/opt/app/mine.yaml"}}
+    resource = job("sparkjob-kubernetes-jar.yaml", mine)
+    conf = spark_properties(resource, attempt(resource), IMAGE, None)
+    assert conf["spark.kubernetes.executor.podTemplateFile"] == "/opt/spark/conf/executor-pod-template.yaml"
+    template = yaml.safe_load(
+        config_map(resource, attempt(resource), IMAGE, None)["data"]["executor-pod-template.yaml"]
+    )
+    assert template == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "spec": {
+            "securityContext": RESTRICTED_POD,
+            "containers": [{"name": "spark-kubernetes-executor", "securityContext": RESTRICTED_CONTAINER}],
+        },
+    }

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from kubricks.k8s.conditions import Progress, with_kstatus
-from kubricks.k8s.status import merge_patch_changes
+from kubricks.k8s.status import merge_patch_changes, redacted
 
 CURRENT = {"phase": "Running", "attempt": 1, "kubernetes": {"driverPod": "d", "executors": {"running": 2}}}
 
@@ -70,3 +70,21 @@ def test_a_condition_keeps_its_transition_time_while_its_status_holds() -> None:
     assert times["Ready"] == "2026-01-01T00:00:00Z"
     assert times["Reconciling"] != "2026-01-01T00:00:00Z"
     assert times["Stalled"] != "2026-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("status", "written"),
+    [
+        ({"message": "pip: https://ci:tok@pypi.example/simple"}, {"message": "pip: https://***@pypi.example/simple"}),
+        (
+            {"phase": "Failed", "conditions": [{"type": "Ready", "message": "git https://t@h/x.git failed"}]},
+            {"phase": "Failed", "conditions": [{"type": "Ready", "message": "git https://***@h/x.git failed"}]},
+        ),
+        ({"phase": "Ready", "conditions": [{"type": "Ready"}]}, {"phase": "Ready", "conditions": [{"type": "Ready"}]}),
+        ({"message": None}, {"message": None}),
+    ],
+)
+def test_status_messages_never_carry_credentials_written_into_urls(
+    status: dict[str, Any], written: dict[str, Any]
+) -> None:
+    assert redacted(status) == written

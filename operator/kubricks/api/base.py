@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -124,10 +125,35 @@ ImageReference = Annotated[
 
 HttpUrl = Annotated[
     str,
-    Field(pattern=r"^https?://[^\s/?#]+(/[^\s]*)?$", max_length=2048, json_schema_extra={"format": "uri"}),
+    # Printable ASCII only (no space, no control character); the host part without / ? #.
+    Field(pattern=r'^https?://[!"$-.0->@-~]+(/[!-~]*)?$', max_length=2048, json_schema_extra={"format": "uri"}),
 ]
 
 StringMap = Annotated[dict[str, str], Field(max_length=256)]
+
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""No line break nor any other control character: a value that ends up in a Dockerfile or on a command line
+stays one word of one instruction."""
+
+OneLine = Annotated[str, Field(pattern=ONE_LINE, max_length=4096)]
+
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+KEY_MAX_LENGTH = 256
+
+
+def map_keys(path: str, key_pattern: str, keys: str) -> JsonDict:
+    """Schema extras of a map at ``path`` whose keys match ``key_pattern`` (described as ``keys``). The API server
+    has no schema for map keys, so CEL checks them; pydantic checks them from the key type."""
+    rule: JsonDict = {
+        "rule": f"self.all(k, k.size() <= {KEY_MAX_LENGTH} && k.matches(r'{key_pattern}'))",
+        "message": f"the keys of {path} must be {keys}",
+    }
+    return {"x-kubernetes-validations": [rule]}
+
+
+EnvName = Annotated[str, Field(pattern=ENV_NAME, min_length=1, max_length=KEY_MAX_LENGTH)]
+ENV_NAMES = "variable names: letters, digits and _, not starting with a digit"
+
 
 # Memory sizes: Spark's notation (512m, 2g, 1.5g; any case, optional b) and Kubernetes' binary
 # quantities (512Mi, 2Gi). Both mean powers of 1024, as Spark reads them.

@@ -89,6 +89,11 @@ def structural_schema(node: Schema, defs: dict[str, Schema], *, defaults: bool =
     node.pop("title", None)
     if node.get("additionalProperties") is False:
         del node["additionalProperties"]
+    if "patternProperties" in node:
+        # Structural schemas cannot constrain map keys: keyed_map() checks them in CEL instead.
+        (values,) = node.pop("patternProperties").values()
+        node["additionalProperties"] = values
+        node.pop("propertyNames", None)
     if "properties" in node:
         node["properties"] = {
             name: structural_schema(prop, defs, defaults=defaults) for name, prop in node["properties"].items()

@@ -1,5 +1,6 @@
 """DatabricksWorkspace, DatabricksCluster, and the Databricks shapes SparkJob shares with them."""
 
+import re
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
@@ -9,7 +10,6 @@ from kubricks.api.base import (
     AGE_COLUMN,
     PHASE_COLUMN,
     ApiModel,
-    HttpUrl,
     ImageReference,
     Resource,
     ResourceName,
@@ -25,6 +25,38 @@ from kubricks.api.sparkimage import Variant
 ClusterId = Annotated[str, Field(pattern=r"^[0-9A-Za-z-]+$", min_length=1, max_length=64)]
 SparkVersion = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+\.x-[-a-z0-9.]+$", max_length=64)]
 NodeTypeId = Annotated[str, Field(pattern=r"^[-_.A-Za-z0-9]+$", min_length=1, max_length=128)]
+
+_LABEL = r"[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_PORT = r"(:[1-9][0-9]{0,4})?"
+_ANY_HOST = rf"{_LABEL}(\.{_LABEL})*|\[[0-9A-Fa-f:.]+\]"
+# Plain http never leaves the machine or the cluster: the local emulator, or one run as an in-cluster Service.
+_LOOPBACK_OR_SERVICE = rf"localhost|127(\.{_OCTET}){{3}}|\[::1\]|{_LABEL}\.{_LABEL}\.svc(\.cluster\.local)?"
+WORKSPACE_HOST_PATTERN = rf"^(https://({_ANY_HOST})|http://({_LOOPBACK_OR_SERVICE})){_PORT}/?$"
+"""A workspace URL: scheme, host and port only (one trailing / tolerated); no user, path, query or fragment."""
+_PORT_AT_END = r":[0-9]{1,5}/?$"
+MAX_PORT = 65535
+
+WorkspaceHost = Annotated[str, Field(pattern=WORKSPACE_HOST_PATTERN, max_length=300)]
+"""Where a workspace's credentials are sent, so nothing but the origin: see WORKSPACE_HOST_PATTERN."""
+
+
+def _valid_workspace_host(host: str) -> bool:
+    port = re.search(_PORT_AT_END, host)
+    return bool(re.fullmatch(WORKSPACE_HOST_PATTERN, host)) and (
+        port is None or int(port.group().strip(":/")) <= MAX_PORT
+    )
+
+
+WORKSPACE_HOST_RULE = Rule(
+    # The pattern again, so that the API server's answer says how to fix it, and the port range it leaves open.
+    cel=f"self.host.matches(r'{WORKSPACE_HOST_PATTERN}') && (!self.host.matches(r'{_PORT_AT_END}') || "
+    f"int(self.host.find(r'{_PORT_AT_END}').replace(':', '').replace('/', '')) <= {MAX_PORT})",
+    message="spec.host must be the workspace URL alone, https://HOST or https://HOST:PORT (port at most 65535), "
+    "without user@, path, query or fragment; plain http:// only for localhost, 127.x.x.x, [::1] or an in-cluster "
+    "Service (NAME.NAMESPACE.svc): write it as https://adb-1234567890123456.7.azuredatabricks.net",
+    check=lambda spec: _valid_workspace_host(spec.host),
+)
 
 
 class Autoscale(ApiModel):
@@ -86,15 +118,32 @@ class DatabricksSecretAuth(ApiModel):
     """The key holding the registry password or token."""
 
 
-class RegistryAuth(ApiModel):
-    """How the Databricks cluster pulls the image: exactly one of secret or databricksSecret."""
+def one_registry_credential(path: str) -> Rule:
+    """Exactly one of secret, databricksSecret or fromSparkImage: true (false counts as not given)."""
+    return Rule(
+        cel="[has(self.secret), has(self.databricksSecret), has(self.fromSparkImage) && self.fromSparkImage]"
+        ".exists_one(x, x)",
+        message=f"exactly one of {path}.secret / {path}.databricksSecret / {path}.fromSparkImage: true must be set",
+        check=lambda auth: (
+            [auth.secret is not None, auth.databricks_secret is not None, auth.from_spark_image].count(True) == 1
+        ),
+    )
 
-    rules: ClassVar = (exactly_one_of("spec.registryAuth", "secret", "databricksSecret"),)
+
+class RegistryAuth(ApiModel):
+    """How the Databricks cluster pulls the image: exactly one of secret, databricksSecret or fromSparkImage.
+    Without registryAuth no registry credentials are sent to Databricks."""
+
+    rules: ClassVar = (one_registry_credential("spec.registryAuth"),)
 
     secret: ResourceName | None = None
     """A kubernetes.io/dockerconfigjson Secret in this namespace, sent as docker_image.basic_auth."""
     databricks_secret: DatabricksSecretAuth | None = None
     """Credentials in a Databricks secret scope, sent as {{secrets/<scope>/<key>}} references."""
+    from_spark_image: bool = False
+    """true: send the push credentials of the SparkImage named in spec.image.sparkImage (its
+    spec.registry.credentialsSecret) as docker_image.basic_auth. Off unless set, because those credentials can
+    push to the repository; prefer a pull-only secret or databricksSecret."""
 
 
 class ClusterShape(ApiModel):
@@ -163,8 +212,11 @@ class WorkspaceAuth(ApiModel):
 class DatabricksWorkspaceSpec(ApiModel):
     """A Databricks workspace kubricks talks to."""
 
-    host: HttpUrl
-    """The workspace URL, such as https://adb-1234567890123456.7.azuredatabricks.net."""
+    rules: ClassVar = (WORKSPACE_HOST_RULE,)
+
+    host: WorkspaceHost
+    """The workspace URL, such as https://adb-1234567890123456.7.azuredatabricks.net: https, host and optional
+    port only; the operator's databricks.allowedHosts may restrict the hosts further."""
     auth: WorkspaceAuth
     """Credentials."""
 
@@ -200,7 +252,18 @@ class DatabricksWorkspace(Resource):
 class DatabricksClusterSpec(ClusterShape):
     """A long-lived Databricks cluster booted from a kubricks image; changing the image edits the cluster."""
 
-    rules: ClassVar = (exactly_one_of("spec", "numWorkers", "autoscale"),)
+    rules: ClassVar = (
+        exactly_one_of("spec", "numWorkers", "autoscale"),
+        Rule(
+            cel="!has(self.registryAuth) || !has(self.registryAuth.fromSparkImage) || "
+            "!self.registryAuth.fromSparkImage || has(self.image.sparkImage)",
+            message="spec.registryAuth.fromSparkImage needs spec.image.sparkImage: name the SparkImage whose push "
+            "Secret to send, or give registryAuth.secret",
+            check=lambda spec: (
+                not (spec.registry_auth and spec.registry_auth.from_spark_image) or spec.image.spark_image is not None
+            ),
+        ),
+    )
 
     workspace: Annotated[
         ResourceName,
@@ -210,7 +273,7 @@ class DatabricksClusterSpec(ClusterShape):
     image: ImageChoice
     """The image the cluster boots from."""
     registry_auth: RegistryAuth | None = None
-    """How the cluster pulls the image; omit for a public image."""
+    """How the cluster pulls the image; omit for a public image (nothing is sent then)."""
     cluster_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     """The cluster's name in Databricks; defaults to <namespace>-<name>."""
     autotermination_minutes: Annotated[int, Field(ge=0, le=43200)] = 60

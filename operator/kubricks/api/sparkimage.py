@@ -6,21 +6,45 @@ from pydantic import Field, model_validator
 
 from kubricks.api.base import (
     AGE_COLUMN,
+    ENV_NAME,
+    ENV_NAMES,
     PHASE_COLUMN,
     ApiModel,
+    EnvName,
     HttpUrl,
     ImageReference,
     ImageRepository,
+    OneLine,
     Resource,
     ResourceName,
     Rule,
     Status,
-    StringMap,
     exactly_one_of,
+    map_keys,
 )
 
 Variant = Literal["cpu", "gpu"]
-PackageList = Annotated[list[Annotated[str, Field(min_length=1, max_length=512)]], Field(max_length=512)]
+
+PIP_REQUIREMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._, -]*\])?([ <>=!~;@(,][ -~]*)?$"
+"""A requirement as pip reads it (name, extras, then versions, markers or ``@ URL``), printable ASCII on one line
+and starting with a letter or digit, so it can never be read as an option or end a Dockerfile instruction."""
+PipRequirement = Annotated[str, Field(pattern=PIP_REQUIREMENT, min_length=1, max_length=512)]
+PackageList = Annotated[list[PipRequirement], Field(max_length=512)]
+
+ImageEnv = Annotated[
+    dict[EnvName, OneLine], Field(max_length=256, json_schema_extra=map_keys("spec.env", ENV_NAME, ENV_NAMES))
+]
+BuildArgs = Annotated[
+    dict[EnvName, OneLine],
+    Field(max_length=256, json_schema_extra=map_keys("spec.build.buildArgs", ENV_NAME, ENV_NAMES)),
+]
+
+_PATH_SEGMENT = r"\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*"
+"""A file or directory name that is not . or .."""
+RELATIVE_PATH = f"^{_PATH_SEGMENT}(/{_PATH_SEGMENT})*$"
+ABSOLUTE_PATH = f"^(/{_PATH_SEGMENT})+/?$"
+GIT_REF = r"^[A-Za-z0-9_][A-Za-z0-9._/+-]*$"
+GIT_URL = r"^(https?|ssh|git)://[!-~]+$|^[A-Za-z0-9_][A-Za-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9_.-]*:[!-,.-~][!-~]*$"
 
 
 class PipSpark(ApiModel):
@@ -41,7 +65,7 @@ class ImageSpark(ApiModel):
 
     ref: ImageReference
     """The image holding a Spark distribution, such as apache/spark:3.5.3."""
-    path: Annotated[str, Field(pattern=r"^/", max_length=1024)] = "/opt/spark"
+    path: Annotated[str, Field(pattern=ABSOLUTE_PATH, max_length=1024)] = "/opt/spark"
     """Where Spark lives in that image."""
 
 
@@ -100,7 +124,7 @@ class SystemSpec(ApiModel):
     """Operating-system packages."""
 
     packages: Annotated[
-        list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9+.-]*(=[^\s=]+)?$", max_length=256)]],
+        list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:_-]+)?$", max_length=256)]],
         Field(max_length=512),
     ] = []
     """OS packages installed with the base's package manager, such as git or git=1:2.39.5-0+deb12u1."""
@@ -109,11 +133,11 @@ class SystemSpec(ApiModel):
 class GitSource(ApiModel):
     """Application code from a git repository."""
 
-    url: Annotated[str, Field(pattern=r"^(https?|ssh|git)://\S+$|^[\w.-]+@[\w.-]+:\S+$", max_length=2048)]
+    url: Annotated[str, Field(pattern=GIT_URL, max_length=2048)]
     """The repository to clone."""
-    ref: Annotated[str, Field(min_length=1, max_length=256)] = "main"
+    ref: Annotated[str, Field(pattern=GIT_REF, min_length=1, max_length=256)] = "main"
     """The branch, tag or commit to check out; the resolved commit goes into the image's content address."""
-    sub_path: Annotated[str, Field(pattern=r"^[^/].*$", max_length=1024)] | None = None
+    sub_path: Annotated[str, Field(pattern=RELATIVE_PATH, max_length=1024)] | None = None
     """A directory inside the repository to take instead of its root."""
 
 
@@ -133,7 +157,7 @@ class AppSource(ApiModel):
     """Code from a git repository."""
     config_map: ConfigMapSource | None = None
     """Code from a ConfigMap."""
-    pip: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+    pip: PipRequirement | None = None
     """A package requirement installed with pip, such as mycompany-etl==1.4.0."""
 
 
@@ -186,7 +210,7 @@ class ProxySpec(ApiModel):
     """The proxy for http:// URLs."""
     https: HttpUrl | None = None
     """The proxy for https:// URLs."""
-    no_proxy: Annotated[str, Field(max_length=4096)] | None = None
+    no_proxy: OneLine | None = None
     """Hosts reached without a proxy, comma-separated."""
 
 
@@ -200,7 +224,7 @@ class CaCertificates(ApiModel):
 class BuildSpec(ApiModel):
     """How the image is built."""
 
-    build_args: StringMap = {}
+    build_args: BuildArgs = {}
     """Docker build arguments."""
     proxy: ProxySpec | None = None
     """Proxies for downloads during the build."""
@@ -240,7 +264,7 @@ class SparkImageSpec(ApiModel):
     """Extras of the gpu variant."""
     databricks: DatabricksImageSpec | None = None
     """When set, every variant also satisfies the Databricks custom container contract."""
-    env: StringMap = {}
+    env: ImageEnv = {}
     """Environment variables set in the image."""
     registry: RegistrySpec
     """Where the image is pushed."""

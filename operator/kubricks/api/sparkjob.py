@@ -26,6 +26,7 @@ from kubricks.api.databricks import (
     ClusterShape,
     ImageChoice,
     RegistryAuth,
+    one_registry_credential,
 )
 
 
@@ -101,6 +102,114 @@ class Toleration(ApiModel):
     """How long a NoExecute taint is tolerated."""
 
 
+class SeccompProfile(ApiModel):
+    """A seccomp profile."""
+
+    rules: ClassVar = (
+        Rule(
+            cel="(self.type == 'Localhost') == has(self.localhostProfile)",
+            message="seccompProfile.localhostProfile (spec.kubernetes.driver / executor) is required with type "
+            "Localhost and must be omitted with any other type",
+            check=lambda profile: (profile.type == "Localhost") == (profile.localhost_profile is not None),
+        ),
+    )
+
+    type: Literal["RuntimeDefault", "Localhost", "Unconfined"]
+    """RuntimeDefault (the container runtime's profile), Localhost (a profile file on the node) or Unconfined."""
+    localhost_profile: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    """With type Localhost: the profile's path, relative to the kubelet's seccomp directory."""
+
+
+CapabilityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)]
+"""A Linux capability as Kubernetes names it, such as NET_BIND_SERVICE."""
+
+
+class Capabilities(ApiModel):
+    """Linux capabilities added to or dropped from the container runtime's default set."""
+
+    add: Annotated[list[CapabilityName], Field(max_length=64)] | None = None
+    """Capabilities to add, such as NET_BIND_SERVICE."""
+    drop: Annotated[list[CapabilityName], Field(max_length=64)] | None = None
+    """Capabilities to drop; replaces kubricks' default, ALL."""
+
+
+UserId = Annotated[int, Field(ge=0, le=2147483647)]
+
+
+class RunAs(ApiModel):
+    """Who a pod's processes run as, and under which seccomp profile."""
+
+    run_as_user: UserId | None = None
+    """The UID the processes run as; kubricks' default is 185, the user of its images."""
+    run_as_group: UserId | None = None
+    """The GID the processes run as; default: the image's."""
+    run_as_non_root: bool | None = None
+    """Whether the kubelet refuses to start a container that would run as root; kubricks' default is true."""
+    seccomp_profile: SeccompProfile | None = None
+    """The seccomp profile; kubricks' default is RuntimeDefault."""
+
+
+class PodSecurityContext(RunAs):
+    """Security settings of the whole pod, merged field by field over kubricks' defaults."""
+
+    fs_group: UserId | None = None
+    """A GID added to every process's groups, which owns the pod's volumes."""
+
+
+_ESCALATING = (
+    "(has(self.privileged) && self.privileged)"
+    " || (has(self.capabilities) && has(self.capabilities.add) && 'CAP_SYS_ADMIN' in self.capabilities.add)"
+)
+
+
+def _escalating(context: "SecurityContext") -> bool:
+    added = (context.capabilities.add if context.capabilities else None) or []
+    return bool(context.privileged) or "CAP_SYS_ADMIN" in added
+
+
+class SecurityContext(RunAs):
+    """Security settings of the Spark container, merged field by field over kubricks' defaults; those it shares
+    with podSecurityContext win over the pod's."""
+
+    rules: ClassVar = (
+        Rule(
+            # Kubernetes refuses a container that is privileged, or adds CAP_SYS_ADMIN, without privilege escalation.
+            cel=f"!({_ESCALATING}) || (has(self.allowPrivilegeEscalation) && self.allowPrivilegeEscalation)",
+            message="spec.kubernetes.driver.securityContext / executor.securityContext: privileged: true (or adding "
+            "CAP_SYS_ADMIN) needs allowPrivilegeEscalation: true, which kubricks' default (false) would contradict",
+            check=lambda context: not _escalating(context) or context.allow_privilege_escalation is True,
+        ),
+    )
+
+    allow_privilege_escalation: bool | None = None
+    """Whether a process may gain more privileges than its parent (setuid binaries); kubricks' default is false."""
+    privileged: bool | None = None
+    """Run the container privileged: with every capability and the node's devices."""
+    capabilities: Capabilities | None = None
+    """Linux capabilities; kubricks' default drops ALL."""
+    read_only_root_filesystem: bool | None = None
+    """Mount the image's file system read-only."""
+
+
+def _cel_effective(field: str, test: str) -> str:
+    """CEL: ``test`` (a template of the value) holds for the container's ``field``, else for the pod's; false
+    when neither sets it."""
+    container, pod = "self.securityContext", "self.podSecurityContext"
+    return (
+        f"(has({container}) && has({container}.{field}) ? {test.format(f'{container}.{field}')}"
+        f" : has({pod}) && has({pod}.{field}) && {test.format(f'{pod}.{field}')})"
+    )
+
+
+def _effective(pod: "PodSpec", field: str) -> object:
+    """The container's ``field``, else the pod's (None when neither is set): what Kubernetes runs with."""
+    for context in (pod.security_context, pod.pod_security_context):
+        value = getattr(context, field, None)
+        if value is not None:
+            return value
+    return None
+
+
 class PodSpec(ApiModel):
     """Resources and placement of a Spark pod."""
 
@@ -118,6 +227,12 @@ class PodSpec(ApiModel):
                 pod.core_limit is None
                 or cpu_millicores(pod.core_limit) >= cpu_millicores(pod.core_request or str(pod.cores))
             ),
+        ),
+        Rule(
+            cel=f"!{_cel_effective('runAsUser', '{} == 0')} || {_cel_effective('runAsNonRoot', '!{}')}",
+            message="spec.kubernetes.driver / executor: runAsUser 0 (root) needs runAsNonRoot: false beside it, in "
+            "securityContext or podSecurityContext; with kubricks' default, true, the container would never start",
+            check=lambda pod: _effective(pod, "run_as_user") != 0 or _effective(pod, "run_as_non_root") is False,
         ),
     )
 
@@ -143,6 +258,12 @@ class PodSpec(ApiModel):
     """Node labels the pod must land on."""
     tolerations: Annotated[list[Toleration], Field(max_length=32)] = []
     """Taints the pod tolerates."""
+    security_context: SecurityContext | None = None
+    """The Spark container's security settings, over kubricks' restricted defaults (allowPrivilegeEscalation false,
+    capabilities drop ALL); the namespace's Pod Security level bounds how far they may relax them."""
+    pod_security_context: PodSecurityContext | None = None
+    """The pod's security settings, over kubricks' restricted defaults (runAsNonRoot true, runAsUser 185,
+    seccompProfile RuntimeDefault); the namespace's Pod Security level bounds how far they may relax them."""
 
 
 class ExecutorSpec(PodSpec):
@@ -218,9 +339,10 @@ class ClusterChoice(ApiModel):
 
 
 class JobRegistryAuth(RegistryAuth):
-    """How the job cluster pulls the image: exactly one of secret or databricksSecret."""
+    """How the job cluster pulls the image: exactly one of secret, databricksSecret or fromSparkImage.
+    Without registryAuth no registry credentials are sent to Databricks."""
 
-    rules: ClassVar = (exactly_one_of("spec.databricks.registryAuth", "secret", "databricksSecret"),)
+    rules: ClassVar = (one_registry_credential("spec.databricks.registryAuth"),)
 
 
 class DatabricksTarget(ApiModel):
@@ -231,7 +353,7 @@ class DatabricksTarget(ApiModel):
     cluster: ClusterChoice
     """The cluster the run executes on."""
     registry_auth: JobRegistryAuth | None = None
-    """How the cluster pulls the image; omit for a public image."""
+    """How the cluster pulls the image; omit for a public image (nothing is sent then)."""
     timeout_seconds: Annotated[int, Field(ge=0)] = 0
     """How long the run may take before Databricks cancels it; 0 means no limit."""
 
@@ -267,6 +389,19 @@ class SparkJobSpec(ApiModel):
                 or (spec.kubernetes.driver.gpus == 0 and spec.kubernetes.executor.gpus == 0)
                 or spec.image.ref is not None
                 or spec.image.variant == "gpu"
+            ),
+        ),
+        Rule(
+            cel="!has(self.databricks) || !has(self.databricks.registryAuth) || "
+            "!has(self.databricks.registryAuth.fromSparkImage) || !self.databricks.registryAuth.fromSparkImage || "
+            "has(self.image.sparkImage)",
+            message="spec.databricks.registryAuth.fromSparkImage needs spec.image.sparkImage: name the SparkImage "
+            "whose push Secret to send, or give registryAuth.secret",
+            check=lambda spec: (
+                not (
+                    spec.databricks and spec.databricks.registry_auth and spec.databricks.registry_auth.from_spark_image
+                )
+                or spec.image.spark_image is not None
             ),
         ),
     )

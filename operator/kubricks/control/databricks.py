@@ -3,6 +3,7 @@
 A client lives as long as its workspace's spec and Secret stay the same, so an OAuth token is fetched once and
 reused until it expires, and a poll reads no Secret. The workspace's periodic check reads the Secret again and
 replaces the client when it changed; a refused token drops the client at once, so the next call reads it too.
+A workspace whose host the admin does not allow gets no client: its Secret is never read.
 """
 
 import asyncio
@@ -15,8 +16,9 @@ from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.databricks import DatabricksWorkspace, ImageChoice, RegistryAuth
 from kubricks.control.images import first_entry
 from kubricks.databricks.client import DatabricksClient, OAuthClient
-from kubricks.databricks.payloads import BasicAuth, secret_references
+from kubricks.databricks.payloads import BasicAuth, registry_secret, secret_references
 from kubricks.databricks.state import WorkspaceState
+from kubricks.databricks.workspace_state import HostNotAllowed, host_allowed, host_not_allowed_message
 from kubricks.failures import MissingObject
 from kubricks.images.registry import credentials_from_docker_config, parse_image
 from kubricks.k8s.client import read_secret
@@ -71,27 +73,46 @@ RETIRE_AFTER_SECONDS = 120.0
 
 
 class WorkspaceClients:
-    """The operator's Databricks clients, by namespace and DatabricksWorkspace name."""
+    """The operator's Databricks clients, by namespace and DatabricksWorkspace name, for the hosts that
+    ``allowed_hosts`` (patterns of kubricks.databricks.workspace_state; none: any) allow."""
 
-    def __init__(self) -> None:
+    def __init__(self, allowed_hosts: tuple[str, ...] = ()) -> None:
+        self.allowed_hosts = allowed_hosts
         self._clients: dict[tuple[str, str], _Cached] = {}
         self._retiring: set[asyncio.Task[None]] = set()
 
+    def allows(self, host: str) -> bool:
+        return host_allowed(host, self.allowed_hosts)
+
+    def _allowed(self, spec: dict[str, Any]) -> DatabricksWorkspace:
+        """The workspace of ``spec``; HostNotAllowed before anything else happens when its host is not allowed."""
+        workspace = workspace_from_spec(spec)
+        if not self.allows(workspace.spec.host):
+            raise HostNotAllowed(host_not_allowed_message(workspace.spec.host, self.allowed_hosts))
+        return workspace
+
     async def get(self, namespace: str, name: str, spec: dict[str, Any]) -> DatabricksClient:
-        """The workspace's client; the Secret is read only for a new client or a changed spec."""
+        """The workspace's client; the Secret is read only for a new client or a changed spec. Only refresh makes
+        clients, so a cached one is of an allowed host."""
         cached = self._clients.get((namespace, name))
         if cached and cached.spec == _digest(spec):
             return cached.client
         return await self.refresh(namespace, name, spec)
 
     async def of_index(self, workspaces: Any, namespace: str, name: str) -> DatabricksClient | None:
-        """The client of a workspace the DatabricksWorkspace index holds; None while it does not exist."""
+        """The client of a workspace the DatabricksWorkspace index holds; None while it does not exist or its host
+        is not allowed (its own status says so, and jobs and clusters wait for it to connect)."""
         entry = first_entry(workspaces, (namespace, name))
-        return await self.get(namespace, name, entry["spec"]) if entry else None
+        if entry is None:
+            return None
+        try:
+            return await self.get(namespace, name, entry["spec"])
+        except HostNotAllowed:
+            return None
 
     async def refresh(self, namespace: str, name: str, spec: dict[str, Any]) -> DatabricksClient:
         """Reads the Secret again; keeps the client (and its token) unless the spec or the Secret changed."""
-        workspace = workspace_from_spec(spec)
+        workspace = self._allowed(spec)
         secret = await asyncio.to_thread(read_secret, namespace, _auth_secret(namespace, workspace))
         cached = self._clients.get((namespace, name))
         if cached and (cached.spec, cached.secret) == (_digest(spec), _secret_digest(secret)):
@@ -140,13 +161,12 @@ def workspace_state(entry: dict[str, Any] | None) -> WorkspaceState:
 async def registry_auth(
     auth: RegistryAuth | None, choice: ImageChoice, namespace: str, image: str | None, images: Any
 ) -> BasicAuth | None:
-    """docker_image.basic_auth: the given registryAuth, else the push Secret of the SparkImage in use."""
+    """docker_image.basic_auth as registryAuth says (see registry_secret); nothing without it."""
     if auth and auth.databricks_secret:
         return secret_references(auth)
-    secret_name = auth.secret if auth else None
-    if secret_name is None and choice.spark_image:
-        entry = first_entry(images, (namespace, choice.spark_image)) or {}
-        secret_name = entry.get("spec", {}).get("registry", {}).get("credentialsSecret")
+    image_entry = first_entry(images, (namespace, choice.spark_image)) if choice.spark_image else None
+    push_secret = ((image_entry or {}).get("spec", {}).get("registry", {})).get("credentialsSecret")
+    secret_name = registry_secret(auth, push_secret)
     if secret_name is None or image is None:
         return None
     secret = await asyncio.to_thread(read_secret, namespace, secret_name)

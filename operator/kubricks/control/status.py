@@ -11,7 +11,8 @@ from kubricks.control.bodies import status_of
 from kubricks.databricks.errors import DatabricksError
 from kubricks.failures import MissingObject, Trouble, api_trouble, retrying
 from kubricks.k8s.client import failure_of, patch_status
-from kubricks.k8s.status import merge_patch_changes
+from kubricks.k8s.status import merge_patch_changes, redacted
+from kubricks.redact import redact_userinfo
 
 if TYPE_CHECKING:
     from kubricks.control.supervisor import Live
@@ -34,7 +35,7 @@ class StepFailed(Exception):
 async def write_status(live: "Live", status: dict[str, Any]) -> bool:
     """Patches the part of ``status`` that differs from the object's, if any, and waits until the watch shows it,
     so the next step starts from it. Returns whether anything was patched."""
-    changes = merge_patch_changes(status_of(live.body), status)
+    changes = merge_patch_changes(status_of(live.body), redacted(status))
     if not changes:
         return False
     await asyncio.to_thread(patch_status, live.plural, live.namespace, live.name, changes)
@@ -43,7 +44,7 @@ async def write_status(live: "Live", status: dict[str, Any]) -> bool:
 
 
 def post_event(live: "Live", kind: str, reason: str, message: str) -> None:
-    kopf.event(live.body, type=kind, reason=reason, message=message[-EVENT_MESSAGE_LIMIT:])
+    kopf.event(live.body, type=kind, reason=reason, message=redact_userinfo(message)[-EVENT_MESSAGE_LIMIT:])
 
 
 def describe(error: Exception) -> Trouble:

@@ -1,5 +1,6 @@
 """An async client of the Databricks REST API on httpx: PAT or OAuth M2M auth, retries with backoff on
-connection errors, 5xx and 429 (honouring Retry-After), typed errors. It never logs credentials."""
+connection errors, 5xx and 429 (honouring Retry-After), typed errors. It never logs credentials, and reads at
+most max_response_bytes of an answer: the host is the user's choice."""
 
 import asyncio
 import logging
@@ -10,12 +11,17 @@ from typing import Any
 import httpx
 
 from kubricks import metrics
-from kubricks.databricks.errors import ServerError, Unauthenticated, error_for
+from kubricks.bounded_http import TooLarge, read_at_most, total_deadline
+from kubricks.databricks.errors import ResponseTooLarge, ServerError, Unauthenticated, error_for
 
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30.0
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0
+MAX_RESPONSE_BYTES = 8 * 2**20
+"""No answer kubricks asks for comes near this (runs/get-output carries at most 5 MB of logs)."""
+# Headers of the streamed answer that would not describe the body as read (already decoded, already whole).
+_TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 @dataclass(frozen=True)
@@ -37,15 +43,18 @@ class DatabricksClient:
         max_attempts: int = 6,
         timeout: float = 30.0,
         backoff: float = 0.5,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if (token is None) == (oauth is None):
             raise ValueError("give exactly one of token or oauth")
+        self.max_response_bytes = max_response_bytes
         self.host = host.rstrip("/")
         self._token = token
         self._oauth = oauth
         self._oauth_token: tuple[str, float] | None = None
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.timeout = timeout
         self._http = httpx.AsyncClient(base_url=self.host, timeout=timeout)
 
     async def __aenter__(self) -> "DatabricksClient":
@@ -87,7 +96,7 @@ class DatabricksClient:
         have, and the caller must look before sending it again."""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = await self._http.request(method, path, **options)
+                response = await self._send_capped(method, path, **options)
             except httpx.TransportError as failure:
                 if attempt == self.max_attempts or not (idempotent or isinstance(failure, httpx.ConnectError)):
                     raise ServerError(0, "UNREACHABLE", f"cannot reach {self.host}: {failure}") from None
@@ -102,6 +111,24 @@ class DatabricksClient:
                 logger.info("Databricks %s %s: HTTP %s; retrying in %.1fs", method, path, response.status_code, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_capped(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request and its whole answer, whose body is read only up to max_response_bytes."""
+        async with (
+            total_deadline(self.timeout * 2, f"{method} {path}"),
+            self._http.stream(method, path, **options) as streamed,
+        ):
+            try:
+                body = await read_at_most(streamed, self.max_response_bytes)
+            except TooLarge:
+                raise ResponseTooLarge(
+                    streamed.status_code,
+                    "RESPONSE_TOO_LARGE",
+                    f"{self.host} answered {method} {path} with more than {self.max_response_bytes} bytes; "
+                    "kubricks reads no more: is spec.host a Databricks workspace?",
+                ) from None
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _TRANSFER_HEADERS]
+        return httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
 
     def _delay(self, attempt: int) -> float:
         return float(min(self.backoff * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS))
@@ -184,6 +211,5 @@ def _oauth_error(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return f"the OAuth token endpoint answered HTTP {response.status_code}"
-    return (
-        f"the OAuth token endpoint refused the client credentials: {body.get('error_description') or body.get('error')}"
-    )
+    reason = (body.get("error_description") or body.get("error")) if isinstance(body, dict) else body
+    return f"the OAuth token endpoint refused the client credentials: {reason}"

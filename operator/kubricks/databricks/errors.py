@@ -1,10 +1,18 @@
-"""Databricks' error shape (``{"error_code": ..., "message": ...}``) as typed exceptions."""
+"""Databricks' error shape (``{"error_code": ..., "message": ...}``) as typed exceptions. Pure.
+
+What a workspace answers ends up in status and Events, and the workspace's host is the user's choice: an error
+keeps at most MESSAGE_LIMIT characters of its message, cut only after the whole message was classified.
+"""
 
 import re
+
+MESSAGE_LIMIT = 1024
+CODE_LIMIT = 128
 
 
 class DatabricksError(Exception):
     def __init__(self, status: int, error_code: str, message: str) -> None:
+        error_code, message = truncated(error_code, CODE_LIMIT), truncated(message)
         super().__init__(f"{error_code}: {message}" if error_code else message)
         self.status = status
         self.error_code = error_code
@@ -33,6 +41,18 @@ class RateLimited(DatabricksError):
 
 class ServerError(DatabricksError):
     """5xx: the workspace failed; retried."""
+
+
+class ResponseTooLarge(DatabricksError):
+    """The answer's body is larger than kubricks reads from a workspace; never retried."""
+
+
+def truncated(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters (``limit`` > 64), ending with how many were cut."""
+    if len(text) <= limit:
+        return text
+    kept = limit - 48  # room for the marker, whose count has at most 20 digits
+    return f"{text[:kept]}… ({len(text) - kept} more characters)"
 
 
 # Databricks answers some lookups of a missing id with 400 INVALID_PARAMETER_VALUE, not 404.

@@ -39,6 +39,16 @@ def secret_references(auth: RegistryAuth) -> BasicAuth | None:
     )
 
 
+def registry_secret(auth: RegistryAuth | None, push_secret: str | None) -> str | None:
+    """The dockerconfigjson Secret whose credentials go to Databricks: registryAuth.secret, or the SparkImage's
+    ``push_secret`` only with registryAuth.fromSparkImage: true; none without registryAuth."""
+    if auth is None:
+        return None
+    if auth.secret:
+        return auth.secret
+    return push_secret if auth.from_spark_image else None
+
+
 def idempotency_token(uid: str, attempt: int) -> str:
     """One per SparkJob attempt: a restarted operator that submits again gets the same run back."""
     return hashlib.sha256(f"kubricks/{uid}/{attempt}".encode()).hexdigest()[:64]

@@ -1,20 +1,82 @@
-"""What a DatabricksWorkspace's status says after a check, and when the next check is due. Pure."""
+"""What a DatabricksWorkspace's status says after a check, when the next check is due, and which workspace
+hosts the admin allows. Pure."""
 
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from kubricks.jobs import parse_time
-from kubricks.k8s.conditions import Progress, with_kstatus
+from kubricks.k8s.conditions import READY, Progress, with_kstatus
 
 CHECK_INTERVAL_SECONDS = 300.0
-STALLED_REASONS = frozenset({"CredentialsRefused", "SecretMissing", "ContainerServicesDisabled"})
-"""Outcomes only a person can change: the Secret, or the workspace's settings."""
+HOST_NOT_ALLOWED = "HostNotAllowed"
+STALLED_REASONS = frozenset({"CredentialsRefused", "SecretMissing", "ContainerServicesDisabled", HOST_NOT_ALLOWED})
+"""Outcomes only a person can change: the Secret, the workspace's settings, or the admin's allowed hosts."""
+
+ALLOWED_HOSTS_ENV = "KUBRICKS_DATABRICKS_ALLOWED_HOSTS"
+"""Comma-separated host patterns (``kubricks run --databricks-allowed-host``); empty allows every host."""
+ALLOWED_HOSTS_SETTING = "databricks.allowedHosts (kubricks run --databricks-allowed-host)"
+_HOST_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_HOST_PATTERN = re.compile(rf"(\*\.)?{_HOST_NAME}|\[[0-9a-f:.]+\]")
 
 
-def next_check_in(status: dict[str, Any], generation: int, now: datetime) -> float:
-    """Seconds until the workspace is checked again: at once for a new spec, else every five minutes."""
+class HostNotAllowed(Exception):
+    """spec.host is outside the hosts the admin allows: the workspace's credentials are neither read nor sent."""
+
+
+def parse_allowed_hosts(patterns: str) -> tuple[str, ...]:
+    """The host patterns of a comma-separated list, lower-cased: a host name (adb-1.2.azuredatabricks.net),
+    a wildcard for every host under a domain (*.cloud.databricks.com), or an address (127.0.0.1, [::1])."""
+    parsed = tuple(p.strip().lower() for p in patterns.split(",") if p.strip())
+    for pattern in parsed:
+        if not _HOST_PATTERN.fullmatch(pattern):
+            raise ValueError(
+                f"{pattern!r} is not a host pattern: give a host name such as adb-1234567890123456.7."
+                "azuredatabricks.net, or *.DOMAIN such as *.cloud.databricks.com, without scheme, port or path"
+            )
+    return parsed
+
+
+def host_allowed(host_url: str, patterns: tuple[str, ...]) -> bool:
+    """Whether the host of a workspace URL matches one of ``patterns`` (none: every host). ``*.DOMAIN`` matches
+    every host below DOMAIN, at any depth, but not DOMAIN itself; the port plays no part."""
+    if not patterns:
+        return True
+    try:
+        host = (urlsplit(host_url).hostname or "").lower()
+    except ValueError:
+        return False
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern.strip("[]"):
+            return True
+    return False
+
+
+def host_not_allowed_message(host_url: str, patterns: tuple[str, ...]) -> str:
+    return (
+        f"spec.host {host_url} is not among the workspace hosts this operator allows ({', '.join(patterns)}, set "
+        f"by the admin in {ALLOWED_HOSTS_SETTING}); its credentials were not read nor sent: use an allowed "
+        "workspace, or ask the admin to allow this host"
+    )
+
+
+def _ready_reason(status: dict[str, Any]) -> str | None:
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == READY), None)
+    return ready.get("reason") if ready else None
+
+
+def next_check_in(status: dict[str, Any], generation: int, now: datetime, allowed: bool = True) -> float:
+    """Seconds until the workspace is checked again: at once for a new spec or when whether its host is
+    ``allowed`` differs from what the status says (the admin changed the allowed hosts), else every five
+    minutes."""
     last = parse_time(status.get("lastCheckedTime"))
     if status.get("observedGeneration") != generation or last is None:
+        return 0.0
+    if (_ready_reason(status) == HOST_NOT_ALLOWED) == allowed:
         return 0.0
     return max(CHECK_INTERVAL_SECONDS - (now - last).total_seconds(), 0.0)
 

@@ -5,14 +5,16 @@ Runs and clusters move through their documented states as time passes; requests 
 Databricks' shape, including the 400 INVALID_PARAMETER_VALUE that a missing run or cluster gets.
 
 Faults are switched on through ``POST /emulator/faults`` (rate limits, server errors, slow responses,
-failing runs); ``GET /emulator/requests`` counts the requests by endpoint and ``GET /emulator/runs`` lists
-the runs. With ``docker_host`` set, a
+failing runs, oversized answers); ``GET /emulator/requests`` counts the requests by endpoint (every path the
+API does not have as "other") and ``GET /emulator/runs`` lists the runs. These controls take the same
+bearer tokens as the API. With ``docker_host`` set, a
 ``python_wheel_task`` really runs its entry point inside the job's image and its exit code decides the
 run's result.
 """
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import secrets
@@ -24,10 +26,17 @@ from typing import Any
 import docker
 from aiohttp import web
 
+from kubricks.images.outcomes import RegistryError
+from kubricks.images.registry import RegistryClient, parse_image
+
 RUN_STATES = ("PENDING", "RUNNING", "TERMINATING", "TERMINATED")
 CLUSTER_EDITABLE = ("RUNNING", "TERMINATED")
 LOGS_LIMIT_BYTES = 5 * 2**20
 """runs/get-output returns at most the last 5 MB of a task's logs, as Databricks does."""
+OVERSIZED_ANSWER_BYTES = 16 * 2**20
+"""The body of an oversized answer: twice what kubricks' client reads."""
+OTHER_PATHS = "other"
+"""The one request counter of every path the API does not have, so that counting needs no unbounded memory."""
 
 
 @dataclass
@@ -53,6 +62,12 @@ class Faults:
     """Runs end FAILED with an error in runs/get-output."""
     lost_creates: int = 0
     """The next N clusters/create calls make the cluster, then answer 503 as if the answer were lost."""
+    oversized_answers: int = 0
+    """The next N requests get 200 with a body of OVERSIZED_ANSWER_BYTES, streamed without a length."""
+
+
+class ImagePullFailed(Exception):
+    """The run's image could not be pulled with the credentials of its payload."""
 
 
 @dataclass
@@ -96,6 +111,19 @@ class EmulatorState:
     ids: itertools.count = field(default_factory=lambda: itertools.count(1001))  # type: ignore[type-arg]
 
 
+async def oversized_answer(request: web.Request) -> web.StreamResponse:
+    """A 200 of OVERSIZED_ANSWER_BYTES in chunks without a Content-Length, as a hostile host could send; the
+    client hanging up part way is what is expected."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    chunk = b" " * 2**20
+    with contextlib.suppress(ConnectionResetError):
+        for _ in range(OVERSIZED_ANSWER_BYTES // len(chunk)):
+            await response.write(chunk)
+        await response.write_eof()
+    return response
+
+
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error_code": code, "message": message}, status=status, headers=headers)
 
@@ -116,8 +144,11 @@ class Emulator:
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         state = self.state
         if request.path.startswith("/emulator/"):
+            if not self.authenticated(request):
+                return error(401, "UNAUTHENTICATED", "The emulator's controls take the API's bearer tokens.")
             return await handler(request)  # type: ignore[no-any-return]
-        state.requests[f"{request.method} {request.path}"] += 1
+        known = request.match_info.http_exception is None
+        state.requests[f"{request.method} {request.path}" if known else OTHER_PATHS] += 1
         if state.faults.delay:
             await asyncio.sleep(state.faults.delay)
         if state.faults.rate_limit > 0:
@@ -131,6 +162,9 @@ class Emulator:
         if state.faults.server_errors > 0:
             state.faults.server_errors -= 1
             return error(503, "TEMPORARILY_UNAVAILABLE", "The service is temporarily unavailable.")
+        if state.faults.oversized_answers > 0:
+            state.faults.oversized_answers -= 1
+            return await oversized_answer(request)
         if request.path != "/oidc/v1/token" and not self.authenticated(request):
             return error(401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API.")
         return await handler(request)  # type: ignore[no-any-return]
@@ -318,6 +352,9 @@ class Emulator:
         task = run.body["tasks"][0]
         wheel = task["python_wheel_task"]
         image = task["new_cluster"]["docker_image"]["url"]
+        basic_auth = task["new_cluster"]["docker_image"].get("basic_auth")
+        # As a Databricks cluster does: the image is pulled with the payload's credentials, or anonymously.
+        auth_config = {"username": basic_auth["username"], "password": basic_auth["password"]} if basic_auth else {}
         # Databricks puts its own pyspark on the path; the emulator stands in with the image's Spark.
         launch = (
             "source /opt/kubricks/bin/spark-env && exec /databricks/python3/bin/python "
@@ -328,6 +365,10 @@ class Emulator:
 
         def run_container() -> tuple[int, str]:
             client = docker.DockerClient(base_url=self.docker_host)
+            try:
+                client.images.pull(image, auth_config=auth_config)
+            except docker.errors.APIError as failure:
+                raise ImagePullFailed(failure.explanation or str(failure)) from None
             container = client.containers.run(image, arguments, entrypoint=entrypoint, detach=True)
             try:
                 status = container.wait(timeout=3600)
@@ -336,12 +377,32 @@ class Emulator:
                 container.remove(force=True)
 
         try:
+            await self.check_access(image, basic_auth)
             code, logs = await asyncio.to_thread(run_container)
+        except ImagePullFailed as failure:
+            run.outcome = (
+                "FAILED",
+                f"Cluster terminated. Reason: Docker image pull failure (DOCKER_IMAGE_PULL_FAILURE): {failure}",
+            )
+            return
         except Exception as failure:
             run.outcome = ("FAILED", f"Could not start the container: {failure}")
             return
         run.logs = logs
         run.outcome = ("SUCCESS", "") if code == 0 else ("FAILED", f"exit code {code}: {logs.strip()[-2000:]}")
+
+    @staticmethod
+    async def check_access(image: str, basic_auth: dict[str, str] | None) -> None:
+        """Asks the registry, as a cluster's pull would: an engine answers a pull by digest from its own store
+        without asking the registry, whatever the credentials."""
+        registry = parse_image(image).registry
+        credentials = {registry: (basic_auth["username"], basic_auth["password"])} if basic_auth else {}
+        try:
+            found = await RegistryClient(credentials).manifest(image)
+        except RegistryError as failure:
+            raise ImagePullFailed(str(failure)) from None
+        if found is None:
+            raise ImagePullFailed(f"{image} does not exist in its registry")
 
     # --- clusters ------------------------------------------------------------------------------------
 
@@ -428,7 +489,9 @@ class Emulator:
     # --- the emulator's own controls ---------------------------------------------------------------------
 
     async def set_faults(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await self.json_body(request)
+        if isinstance(body, web.Response):
+            return body
         for key, value in body.items():
             if key in Faults.__dataclass_fields__:
                 setattr(self.state.faults, key, value)

@@ -125,7 +125,7 @@ async def cluster_deleted(
     namespace = body["metadata"]["namespace"]
     client = await memo.databricks.of_index(databricks_workspaces, namespace, spec.get("workspace", ""))
     if client is None:
-        logger.warning("the workspace is gone; cluster %s stays as it is", cluster_id)
+        logger.warning("the workspace is gone or its host is not allowed; cluster %s stays as it is", cluster_id)
         return
     try:
         if policy == "Delete":

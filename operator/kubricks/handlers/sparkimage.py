@@ -8,6 +8,7 @@ handling of other resources. No finalizer: nothing outside Kubernetes needs clea
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from kubricks import metrics
 from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.sparkimage import SparkImage
 from kubricks.control.bodies import generation_of, status_of
+from kubricks.control.build_slots import BuildSlots
 from kubricks.control.status import post_event, write_status
 from kubricks.control.supervisor import Live, Step
 from kubricks.images import lifecycle
@@ -39,8 +41,14 @@ class Superseded(Exception):
     """The spec changed while building; the build's result no longer matters."""
 
 
-async def build(resource: SparkImage, namespace: str, name: str, progress: deque[str]) -> BuildOutcome:
-    """Reads the Secret and ConfigMaps the spec names, then builds what the registry lacks."""
+async def build(resource: SparkImage, namespace: str, slots: BuildSlots, progress: deque[str]) -> BuildOutcome:
+    """Takes one of the namespace's build slots, reads the Secret and ConfigMaps the spec names, then builds what
+    the registry lacks."""
+    async with slots.slot(namespace, progress.append):
+        return await _build(resource, namespace, slots, progress)
+
+
+async def _build(resource: SparkImage, namespace: str, slots: BuildSlots, progress: deque[str]) -> BuildOutcome:
     spec = resource.spec
     credentials = {}
     if spec.registry.credentials_secret:
@@ -55,14 +63,15 @@ async def build(resource: SparkImage, namespace: str, name: str, progress: deque
     if spec.build.ca_certificates:
         cas = await asyncio.to_thread(read_config_map, namespace, spec.build.ca_certificates.config_map)
         ca_bundle = "\n".join(cas[key].strip() for key in sorted(cas)) + "\n"
-    inputs = await resolve_inputs(spec, RegistryClient(credentials), config_maps, ca_bundle)
+    inputs = await resolve_inputs(spec, RegistryClient(credentials), config_maps, ca_bundle, cache_scope=namespace)
     backend = DockerBackend(build_proxy=proxy_build_args(spec.build.proxy))
-    return await build_spark_image(spec, inputs, backend, credentials, progress.append)
+    return await build_spark_image(spec, inputs, backend, credentials, progress.append, run_blocking=slots.run)
 
 
 @dataclass
 class ImageReconciler:
     live: Live
+    slots: BuildSlots
     attempt: int = 0
     progress: deque[str] = field(default_factory=lambda: deque(maxlen=PROGRESS_LINES_KEPT))
     """The build's latest progress lines: a build that prints without end cannot grow the operator."""
@@ -88,7 +97,7 @@ class ImageReconciler:
         post_event(live, "Normal", "Building", f"building {', '.join(resource.spec.variants)}")
         self.progress.clear()
         started = asyncio.get_running_loop().time()
-        task = asyncio.create_task(build(resource, live.namespace, live.name, self.progress))
+        task = asyncio.create_task(build(resource, live.namespace, self.slots, self.progress))
         try:
             outcome = await self.follow(task, generation, status)
         except Superseded:
@@ -133,9 +142,9 @@ class ImageReconciler:
                 await write_status(self.live, lifecycle.building(status, generation, reported))
 
 
-def image_step(live: Live) -> Step:
-    """A reconciler per object, so its retry count outlives a step."""
-    return ImageReconciler(live).step
+def image_steps(slots: BuildSlots) -> Callable[[Live], Step]:
+    """A reconciler per object, so its retry count outlives a step; all share the operator's build slots."""
+    return lambda live: ImageReconciler(live, slots).step
 
 
 @kopf.index(GROUP, VERSION, PLURAL)
@@ -148,6 +157,6 @@ def spark_images(
 @kopf.on.event(GROUP, VERSION, PLURAL)
 async def sparkimage_event(event: kopf.RawEvent, body: kopf.Body, namespace: str | None, memo: Any, **_: Any) -> None:
     """Feeds the image's own step, and wakes the jobs and clusters of its namespace that may run it."""
-    memo.sparkimages.observe(event["type"], body, image_step)
+    memo.sparkimages.observe(event["type"], body, image_steps(memo.build_slots))
     for dependants in (memo.sparkjobs, memo.databricksclusters):
         dependants.wake_namespace(namespace or "")

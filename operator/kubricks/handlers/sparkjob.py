@@ -24,16 +24,19 @@ from kubricks.control.status import StepFailed, post_event, write_status
 from kubricks.control.supervisor import Live, Step
 from kubricks.databricks import state as databricks_state
 from kubricks.databricks.client import DatabricksClient
-from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated
+from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated, truncated
 from kubricks.failures import api_trouble
 from kubricks.jobs import Decision, submission_refused, utc_now
-from kubricks.k8s.client import apply, delete_custom_object, delete_labelled, failure_of
+from kubricks.k8s.client import apply, delete_custom_object, delete_labelled, failure_of, read_namespace_labels
 from kubricks.spark import state as kubernetes_state
+from kubricks.spark.admission import POLICY_ENVIRONMENT, PodSecurity, Policy
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
 
 PLURAL = plural(SparkJob)
 DEFAULT_PULL_SECRET = os.environ.get("KUBRICKS_DEFAULT_PULL_SECRET") or None
 """The pull Secret (a name: each namespace provides its own) of jobs that name none (--default-pull-secret)."""
+POLICY = Policy.from_json(os.environ.get(POLICY_ENVIRONMENT) or "{}")
+"""What Spark pods may ask for beyond Pod Security (kubricks run's --allowed-* options)."""
 SUBMITTING = (None, "Pending", "WaitingForImage")
 
 
@@ -41,7 +44,7 @@ def is_databricks(spec: kopf.Spec, **_: Any) -> bool:
     return "databricks" in spec
 
 
-@kopf.index("", "v1", "pods", labels={"spark-app-selector": kopf.PRESENT})
+@kopf.index("", "v1", "pods", labels={JOB_LABEL: kopf.PRESENT, "spark-app-selector": kopf.PRESENT})
 def spark_pods(
     namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_: Any
 ) -> dict[tuple[str, str], kubernetes_state.PodView]:
@@ -108,7 +111,17 @@ async def finish(live: Live, decision: Decision) -> float | None:
 # --- Kubernetes ----------------------------------------------------------------------------------------------
 
 
-def observe_kubernetes(body: kopf.Body, images: Any, pods: Any) -> kubernetes_state.Observation:
+async def pod_security_of(namespace: str, status: dict[str, Any]) -> PodSecurity:
+    """The namespace's Pod Security level, read only when it counts: while the job is to submit."""
+    if status.get("phase") not in SUBMITTING:
+        return PodSecurity(namespace)
+    labels = await asyncio.to_thread(read_namespace_labels, namespace)
+    return PodSecurity.of(namespace, labels, POLICY.default_pod_security_level)
+
+
+def observe_kubernetes(
+    body: kopf.Body, images: Any, pods: Any, pod_security: PodSecurity
+) -> kubernetes_state.Observation:
     job = SparkJob.model_validate(dict(body))
     namespace, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
     status = status_of(body)
@@ -122,6 +135,8 @@ def observe_kubernetes(body: kopf.Body, images: Any, pods: Any) -> kubernetes_st
         pods=list(pods.get((namespace, attempt.app_id), [])),
         default_pull_secret=DEFAULT_PULL_SECRET,
         now=utc_now(),
+        pod_security=pod_security,
+        policy=POLICY,
     )
 
 
@@ -133,7 +148,8 @@ async def change_resources(decision: Decision, namespace: str, name: str) -> Non
 
 
 async def kubernetes_step(live: Live, images: Any, pods: Any) -> float | None:
-    observation = observe_kubernetes(live.body, images, pods)
+    pod_security = await pod_security_of(live.namespace, status_of(live.body))
+    observation = observe_kubernetes(live.body, images, pods, pod_security)
     decision = kubernetes_state.decide(observation)
     try:
         await change_resources(decision, live.namespace, live.name)
@@ -165,7 +181,7 @@ async def observe_run(client: DatabricksClient, status: dict[str, Any]) -> tuple
         return run, ""
     task_run = next((t["run_id"] for t in run.get("tasks") or []), run_id)
     output = await client.get_run_output(int(task_run))
-    return run, str(output.get("error") or "")
+    return run, truncated(str(output.get("error") or ""))
 
 
 async def observe_databricks(
@@ -257,7 +273,7 @@ async def cancel_on_delete(
         return
     client = await memo.databricks.of_index(databricks_workspaces, body["metadata"]["namespace"], workspace_of(body))
     if client is None:
-        logger.warning("the workspace is gone; the run %s cannot be cancelled", run_id)
+        logger.warning("the workspace is gone or its host is not allowed; the run %s cannot be cancelled", run_id)
         return
     try:
         await client.cancel_run(int(run_id))

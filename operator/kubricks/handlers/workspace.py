@@ -12,7 +12,13 @@ from kubricks.control.databricks import WorkspaceClients
 from kubricks.control.status import post_event, write_status
 from kubricks.control.supervisor import Live, Step
 from kubricks.databricks.errors import DatabricksError, Unauthenticated
-from kubricks.databricks.workspace_state import CHECK_INTERVAL_SECONDS, next_check_in, workspace_status
+from kubricks.databricks.workspace_state import (
+    CHECK_INTERVAL_SECONDS,
+    HOST_NOT_ALLOWED,
+    HostNotAllowed,
+    next_check_in,
+    workspace_status,
+)
 from kubricks.failures import MissingObject
 from kubricks.jobs import utc_now
 from kubricks.k8s.conditions import now
@@ -29,6 +35,8 @@ async def check(live: Live, clients: WorkspaceClients) -> tuple[str, str, bool |
         dcs = str((await client.workspace_conf("enableDcs")).get("enableDcs", "")).lower() == "true"
     except ValueError as invalid:
         return "InvalidSpec", str(invalid), None
+    except HostNotAllowed as refused:
+        return HOST_NOT_ALLOWED, str(refused), None
     except Unauthenticated as refused:
         clients.forget(live.namespace, live.name)
         return "CredentialsRefused", f"the workspace refused the credentials: {refused.message}", None
@@ -43,7 +51,8 @@ async def check(live: Live, clients: WorkspaceClients) -> tuple[str, str, bool |
 
 async def workspace_step(live: Live, clients: WorkspaceClients) -> float | None:
     generation = generation_of(live.body)
-    due_in = next_check_in(status_of(live.body), generation, utc_now())
+    allowed = clients.allows(str((live.body.get("spec") or {}).get("host", "")))
+    due_in = next_check_in(status_of(live.body), generation, utc_now(), allowed)
     if due_in > 0:
         return due_in
     reason, message, dcs = await check(live, clients)

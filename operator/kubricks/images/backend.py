@@ -138,7 +138,10 @@ class DockerBackend:
             for base in context.base_images:
                 self._pull(api, base, credentials, progress, watchdog)
             steps, rebuilt = self._build(api, context, target, ref, progress, watchdog)
-            digest = self._push(api, ref, credentials.get(parse_image(ref).registry), progress, watchdog)
+            try:
+                digest = self._push(api, ref, credentials.get(parse_image(ref).registry), progress, watchdog)
+            finally:
+                _untag(api, ref)
         finally:
             watchdog.close()
             api.close()
@@ -180,7 +183,7 @@ class DockerBackend:
                 custom_context=True,
                 tag=ref,
                 target=target,
-                buildargs={**self.build_proxy, **context.build_args},
+                buildargs={**self.build_proxy, **context.engine_build_args()},
                 decode=True,
                 rm=True,
                 forcerm=True,
@@ -238,6 +241,13 @@ class DockerBackend:
         if not digest:
             raise BuildError(f"pushing {ref} reported no digest")
         return digest
+
+
+def _untag(api: docker.APIClient, ref: str) -> None:
+    """Removes the built image's tag, so no other build on the engine can name it (FROM or COPY --from) without
+    pulling it from the registry with its own credentials. Untagged parents stay: they are the layer cache."""
+    with contextlib.suppress(*TRANSPORT_ERRORS):  # gone already, or the engine is: nothing left to name
+        api.remove_image(ref, noprune=True)
 
 
 def _retriable(message: str) -> bool:

@@ -2,34 +2,94 @@
 rest. Shared by the operator and ``kubricks image build``."""
 
 import asyncio
+import contextlib
+import os
 import re
-from collections.abc import Callable, Mapping
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from kubricks.api.sparkimage import BuiltImage, SparkImageSpec, Variant
 from kubricks.images.backend import BuildBackend, Deadline, Progress
 from kubricks.images.outcomes import BuildOutcome, InputError, PushedImage, RegistryError
 from kubricks.images.registry import Credentials, RegistryClient
 from kubricks.images.render import BuildContext, ResolvedInputs, git_key, image_tag, rapids_version, render
+from kubricks.redact import redact_userinfo
 
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
+RunBlocking = Callable[..., Awaitable[Any]]
+
+COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+"""A SHA-1 or SHA-256 object name."""
+GIT_TIMEOUT_SECONDS = 60.0
+GIT_OUTPUT_LIMIT_BYTES = 1024 * 1024
+"""ls-remote asks for one ref: its answer is a few lines, whatever the repository the user named."""
+GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes", "LC_ALL": "C"}
+"""Never wait for a password nobody will type."""
 
 
-async def git_commit(url: str, ref: str) -> str:
+async def git_commit(url: str, ref: str, timeout: float = GIT_TIMEOUT_SECONDS) -> str:
     """The commit ``ref`` names in the repository at ``url``."""
     if COMMIT.match(ref):
         return ref
-    process = await asyncio.create_subprocess_exec(
-        "git", "ls-remote", "--", url, ref, f"refs/tags/{ref}^{{}}",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    if process.returncode != 0:
-        raise InputError(f"git ls-remote {url} failed: {err.decode().strip()}")
-    commits = {name: sha for sha, name in (line.split("\t", 1) for line in out.decode().splitlines())}
+    shown = redact_userinfo(url)
+    out, err, code = await run_bounded(
+        ["git", "ls-remote", "--", url, ref, f"refs/tags/{ref}^{{}}"], timeout, GIT_OUTPUT_LIMIT_BYTES, shown
+    )
+    if code != 0:
+        raise InputError(f"git ls-remote {shown} failed: {redact_userinfo(err.decode(errors='replace').strip())}")
+    commits = {}
+    for line in out.decode(errors="replace").splitlines():
+        sha, _, name = line.partition("\t")
+        if COMMIT.match(sha):
+            commits[name] = sha
     commit = commits.get(f"refs/tags/{ref}^{{}}") or next(iter(commits.values()), None)
     if commit is None:
-        raise InputError(f"{url} has no branch or tag {ref!r} (spec.app.sources[].git.ref)")
+        raise InputError(f"{shown} has no branch or tag {ref!r} (spec.app.sources[].git.ref)")
     return commit
+
+
+async def run_bounded(command: list[str], timeout: float, limit: int, what: str) -> tuple[bytes, bytes, int]:
+    """Runs ``command`` in its own process group; past ``timeout`` or ``limit`` bytes of output the whole group
+    (git and the ssh or https helper it started) is killed."""
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **GIT_ENV},
+        start_new_session=True,
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            out, err = await asyncio.gather(_read(process.stdout, limit), _read(process.stderr, limit))
+            return out, err, await process.wait()
+    except TimeoutError:
+        reason = f"took longer than {timeout:.0f}s"
+    except OutputTooLong:
+        reason = f"printed more than {limit} bytes"
+    finally:
+        if process.returncode is None:
+            await _kill_group(process)
+    raise InputError(f"{command[0]} {command[1]} {what} {reason} and was stopped")
+
+
+class OutputTooLong(Exception):
+    pass
+
+
+async def _read(stream: asyncio.StreamReader | None, limit: int) -> bytes:
+    data = bytearray()
+    while stream is not None and (chunk := await stream.read(65536)):
+        data.extend(chunk)
+        if len(data) > limit:
+            raise OutputTooLong
+    return bytes(data)
+
+
+async def _kill_group(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):  # ended on its own in the meantime
+        os.killpg(process.pid, signal.SIGKILL)
+    await process.wait()
 
 
 async def resolve_inputs(
@@ -37,29 +97,37 @@ async def resolve_inputs(
     registry: RegistryClient,
     config_maps: Mapping[str, dict[str, str]],
     ca_bundle: str | None,
+    cache_scope: str = "local",
 ) -> ResolvedInputs:
     bases = {getattr(spec.base, variant) for variant in spec.variants}
     if spec.spark.source.image:
         bases.add(spec.spark.source.image.ref)
-    digests = {}
-    for ref in sorted(bases):
-        if "@" in ref:
-            digests[ref] = ref.split("@", 1)[1]
-            continue
-        try:
-            manifest = await registry.manifest(ref)
-        except RegistryError as error:
-            if error.refused:
-                raise  # a credentials problem, not a wrong base: the Secret is what to fix
-            raise InputError(f"cannot resolve the base image {ref}: {error}") from None
-        if manifest is None:
-            raise InputError(f"the base image {ref} does not exist in its registry (spec.base / spec.spark.source)")
-        digests[ref] = manifest.digest
+    digests = {ref: await base_digest(registry, ref) for ref in sorted(bases)}
     commits = {}
     for source in spec.app.sources:
         if source.git:
             commits[git_key(source.git.url, source.git.ref)] = await git_commit(source.git.url, source.git.ref)
-    return ResolvedInputs(base_digests=digests, git_commits=commits, config_maps=dict(config_maps), ca_bundle=ca_bundle)
+    return ResolvedInputs(
+        base_digests=digests,
+        git_commits=commits,
+        config_maps=dict(config_maps),
+        ca_bundle=ca_bundle,
+        cache_scope=cache_scope,
+    )
+
+
+async def base_digest(registry: RegistryClient, ref: str) -> str:
+    """The digest of a base, asked of its registry with the SparkImage's credentials, also when the spec pins one:
+    a digest is no proof of access, and the engine may hold another team's image under it."""
+    try:
+        manifest = await registry.manifest(ref)
+    except RegistryError as error:
+        if error.refused:
+            raise  # a credentials problem, not a wrong base: the Secret is what to fix
+        raise InputError(f"cannot resolve the base image {ref}: {error}") from None
+    if manifest is None:
+        raise InputError(f"the base image {ref} does not exist in its registry (spec.base / spec.spark.source)")
+    return manifest.digest
 
 
 async def build_spark_image(
@@ -69,7 +137,11 @@ async def build_spark_image(
     credentials: Credentials,
     progress: Progress,
     on_rendered: Callable[[BuildContext], None] | None = None,
+    run_blocking: RunBlocking = asyncio.to_thread,
 ) -> BuildOutcome:
+    """Builds and pushes every variant the registry lacks; ``run_blocking`` runs the engine's blocking calls in
+    a thread (the operator's builds have their own)."""
+    progress = _redacting(progress)
     context = render(spec, inputs)
     if on_rendered:
         on_rendered(context)
@@ -88,9 +160,7 @@ async def build_spark_image(
             continue
         progress(f"{variant}: building {ref}")
         try:
-            pushed = await asyncio.to_thread(
-                backend.build_and_push, context, variant, ref, credentials, progress, deadline
-            )
+            pushed = await run_blocking(backend.build_and_push, context, variant, ref, credentials, progress, deadline)
         except asyncio.CancelledError:
             deadline.stop.set()  # the thread goes on until its engine calls end: end them now
             raise
@@ -105,3 +175,8 @@ async def build_spark_image(
 
 def _built(spec: SparkImageSpec, variant: Variant, ref: str, digest: str, size: int) -> BuiltImage:
     return BuiltImage(variant=variant, ref=ref, digest=digest, size_bytes=size, rapids=rapids_version(spec, variant))
+
+
+def _redacting(progress: Progress) -> Progress:
+    """Build output prints the URLs it fetches, with any credentials written into them: never pass those on."""
+    return lambda line: progress(redact_userinfo(line))

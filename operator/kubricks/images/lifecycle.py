@@ -6,6 +6,7 @@ from typing import Any
 from kubricks.failures import MissingObject, backoff_seconds
 from kubricks.images.outcomes import BuildError, BuildOutcome, InputError, RegistryError
 from kubricks.k8s.conditions import READY, Progress, with_kstatus
+from kubricks.redact import redact_userinfo
 
 WAIT_FOR_FIX_SECONDS = 15.0
 """How often a build waiting for a fixed Secret, ConfigMap or base image tries again."""
@@ -33,6 +34,12 @@ def backoff(attempt: int) -> float:
 
 
 def classify(error: Exception, attempt: int) -> Failure:
+    """What a build's failure means, said without any credential written into a URL."""
+    failure = _classify(error, attempt)
+    return Failure(failure.reason, redact_userinfo(failure.message), failure.retry_after)
+
+
+def _classify(error: Exception, attempt: int) -> Failure:
     if isinstance(error, RegistryError):
         if error.refused:
             return Failure(

@@ -2,12 +2,15 @@
 digest and size. Handles basic auth and bearer-token challenges; never logs credentials."""
 
 import base64
+import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
+from kubricks.bounded_http import TooLarge, read_at_most, total_deadline
 from kubricks.images.outcomes import RegistryError
 
 MANIFEST_TYPES = ", ".join(
@@ -20,6 +23,11 @@ MANIFEST_TYPES = ", ".join(
 )
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
+MANIFEST_LIMIT_BYTES = 4 * 1024 * 1024
+"""The largest manifest read: the distribution spec lets registries refuse bigger ones, and the registry is the
+user's choice, so it must not make the operator read without end."""
+TOKEN_LIMIT_BYTES = 1024 * 1024
+DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,8 @@ class RegistryClient:
         url = f"{image.scheme}://{image.api_host}/v2/{image.repository}/manifests/{image.reference}"
         async with httpx.AsyncClient(timeout=self.timeout) as http:
             try:
-                response = await self._get(http, image, url)
+                async with total_deadline(self.timeout * 2, f"the manifest of {ref}"):
+                    response, body = await self._get(http, image, url)
             except httpx.HTTPError as error:
                 raise RegistryError(f"cannot reach the registry {image.registry}: {error}") from None
         if response.status_code == 404:
@@ -112,27 +121,23 @@ class RegistryClient:
             )
         if response.status_code != 200:
             raise RegistryError(f"the registry {image.registry} answered HTTP {response.status_code} for {ref}")
-        body = response.json()
-        size = sum(layer.get("size", 0) for layer in body.get("layers", [])) + body.get("config", {}).get("size", 0)
-        digest = response.headers.get("Docker-Content-Digest", "")
-        if not digest.startswith("sha256:"):
-            raise RegistryError(f"the registry {image.registry} sent no Docker-Content-Digest for {ref}")
-        return Manifest(digest=digest, size_bytes=size)
+        return _manifest_of(image, ref, response, body)
 
-    async def _get(self, http: httpx.AsyncClient, image: ImageName, url: str) -> httpx.Response:
+    async def _get(self, http: httpx.AsyncClient, image: ImageName, url: str) -> tuple[httpx.Response, bytes]:
         headers = {"Accept": MANIFEST_TYPES}
-        response = await http.get(url, headers=headers)
+        response, body = await capped_get(http, url, MANIFEST_LIMIT_BYTES, headers=headers)
         if response.status_code != 401:
-            return response
+            return response, body
         challenge = response.headers.get("WWW-Authenticate", "")
         basic = self.credentials.get(image.registry)
-        if challenge.lower().startswith("basic"):
-            return await http.get(url, headers=headers, auth=basic) if basic else response
+        if challenge.lower().startswith("basic") and basic:
+            return await capped_get(http, url, MANIFEST_LIMIT_BYTES, headers=headers, auth=basic)
         if challenge.lower().startswith("bearer"):
             token = await self._bearer_token(http, challenge, basic)
             if token:
-                return await http.get(url, headers={**headers, "Authorization": f"Bearer {token}"})
-        return response
+                headers["Authorization"] = f"Bearer {token}"
+                return await capped_get(http, url, MANIFEST_LIMIT_BYTES, headers=headers)
+        return response, body
 
     @staticmethod
     async def _bearer_token(http: httpx.AsyncClient, challenge: str, basic: tuple[str, str] | None) -> str | None:
@@ -140,9 +145,39 @@ class RegistryClient:
         realm = params.pop("realm", None)
         if not realm:
             return None
-        response = await http.get(realm, params=params, auth=basic)
+        response, body = await capped_get(http, realm, TOKEN_LIMIT_BYTES, params=params, auth=basic)
         if response.status_code != 200:
             return None
-        body = response.json()
-        token = body.get("token") or body.get("access_token")
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return None
+        token = answer.get("token") or answer.get("access_token") if isinstance(answer, dict) else None
         return str(token) if token else None
+
+
+def _manifest_of(image: ImageName, ref: str, response: httpx.Response, body: bytes) -> Manifest:
+    """The manifest a 200 answer describes. The digest is the body's own hash: what a pull by digest would get,
+    and what a pinned reference must match."""
+    digest = f"sha256:{hashlib.sha256(body).hexdigest()}"
+    announced = response.headers.get("Docker-Content-Digest", digest)
+    if announced != digest or (DIGEST.match(image.reference) and image.reference != digest):
+        raise RegistryError(f"the registry {image.registry} sent a manifest for {ref} that does not match its digest")
+    try:
+        document = json.loads(body)
+        size = sum(layer.get("size", 0) for layer in document.get("layers", [])) + document.get("config", {}).get(
+            "size", 0
+        )
+    except (ValueError, AttributeError, TypeError):
+        raise RegistryError(f"the registry {image.registry} sent a manifest for {ref} that is not JSON") from None
+    return Manifest(digest=digest, size_bytes=size)
+
+
+async def capped_get(http: httpx.AsyncClient, url: str, limit: int, **options: Any) -> tuple[httpx.Response, bytes]:
+    """GET ``url``, reading at most ``limit`` bytes of the body."""
+    async with http.stream("GET", url, **options) as response:
+        try:
+            return response, await read_at_most(response, limit)
+        except TooLarge:
+            where = httpx.URL(url)
+            raise RegistryError(f"{where.host} sent more than {limit} bytes for {where.path}") from None

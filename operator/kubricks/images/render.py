@@ -15,6 +15,7 @@ Layers that change most (the app) come last, so an app change rebuilds only the 
 import hashlib
 import io
 import json
+import re
 import shlex
 import tarfile
 from dataclasses import dataclass, field
@@ -51,6 +52,9 @@ MAVEN_REPOSITORY = "https://repo1.maven.org/maven2"
 RAPIDS_PLUGIN = "com.nvidia.spark.SQLPlugin"
 DATABRICKS_JARS = "/databricks/jars"
 BUILD_CA = "build/extra-ca.pem"
+CACHE_SCOPE_ARG = "KUBRICKS_CACHE_SCOPE"
+"""Declared in every stage that runs commands and set to the SparkImage's namespace: a build engine's cache never
+serves one namespace the result of another's RUN (a private git fetch, a private package index)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class ResolvedInputs:
     """ConfigMap name → its data (file name → content)."""
     ca_bundle: str | None = None
     """Extra PEM certificates trusted by downloads during the build."""
+    cache_scope: str = "local"
+    """Who may reuse the engine's cached steps of this build: the SparkImage's namespace."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,12 @@ class BuildContext:
     build_args: dict[str, str]
     base_images: tuple[str, ...] = ()
     """The images the stages start FROM, pinned: pulled first, with the SparkImage's own credentials."""
+    cache_scope: str = "local"
+    """The value of the cache-scope build argument: not part of the content address."""
+
+    def engine_build_args(self) -> dict[str, str]:
+        """The build arguments the engine gets: the spec's and the cache scope."""
+        return {**self.build_args, CACHE_SCOPE_ARG: self.cache_scope}
 
     def tarball(self) -> bytes:
         """The context as the tar stream ``docker build`` takes."""
@@ -133,6 +145,21 @@ def venv_path(spec: SparkImageSpec) -> str:
     return DATABRICKS_VENV if spec.databricks else DEFAULT_VENV
 
 
+def refuse_line_breaks(value: object, path: str = "spec") -> None:
+    """Raises when any string in ``value`` holds a line break or another control character. The API server and
+    the models refuse them already; this is the last line of defence, since a line break in a Dockerfile ends
+    the instruction and starts one of the writer's choosing."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            refuse_line_breaks(key, f"{path} (a key)")
+            refuse_line_breaks(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            refuse_line_breaks(item, f"{path}[{index}]")
+    elif isinstance(value, str) and re.search(r"[\x00-\x1f\x7f]", value):
+        raise ValueError(f"{path} holds a line break or another control character; write it on one line")
+
+
 def _quote(words: list[str] | tuple[str, ...]) -> str:
     return " ".join(shlex.quote(word) for word in words)
 
@@ -162,7 +189,10 @@ class _Renderer:
     # --- helpers ------------------------------------------------------------------------------------
 
     def stage(self, text: str) -> None:
-        self.stages.append(text.strip("\n"))
+        lines = text.strip("\n").split("\n")
+        if any(line.startswith("RUN ") for line in lines):
+            lines.insert(1, f"ARG {CACHE_SCOPE_ARG}")
+        self.stages.append("\n".join(lines))
 
     def tools(self, variant: Variant) -> None:
         """A throw-away stage for downloads: tools, CA certificates plus the extra CAs, proxies, the index."""
@@ -244,7 +274,7 @@ class _Renderer:
             f"RUN python3 -m venv{venv_flags} {self.venv} && {self.venv}/bin/pip install --upgrade pip wheel",
         ]
         if self.spec.python.packages:
-            lines.append(f"RUN {self.venv}/bin/pip install {_quote(self.spec.python.packages)}")
+            lines.append(f"RUN {self.venv}/bin/pip install -- {_quote(self.spec.python.packages)}")
         self.stage("\n".join(lines))
 
     def app(self, variant: Variant) -> None:
@@ -261,14 +291,15 @@ class _Renderer:
         src = f"/tmp/src/{index}"
         pip = f"{self.venv}/bin/pip"
         if source.pip:
-            return [f"RUN {pip} wheel --wheel-dir {WHEELS_DIR} {shlex.quote(source.pip)}"]
+            return [f"RUN {pip} wheel --wheel-dir {WHEELS_DIR} -- {shlex.quote(source.pip)}"]
         if source.git:
             commit = self.inputs.git_commits.get(git_key(source.git.url, source.git.ref), source.git.ref)
+            checked_out = f"/tmp/git/{index}/{source.git.sub_path or '.'}/."
             checkout = (
                 f"RUN git init -q /tmp/git/{index} && cd /tmp/git/{index} \\\n"
-                f" && git fetch -q --depth 1 {shlex.quote(source.git.url)} {shlex.quote(commit)} \\\n"
+                f" && git fetch -q --depth 1 -- {shlex.quote(source.git.url)} {shlex.quote(commit)} \\\n"
                 f" && git checkout -q FETCH_HEAD \\\n"
-                f" && cp -a /tmp/git/{index}/{source.git.sub_path or '.'}/. {src}/ && rm -rf {src}/.git"
+                f" && cp -a {shlex.quote(checked_out)} {src}/ && rm -rf {src}/.git"
             )
             lines = [f"RUN mkdir -p {src}", checkout]
         elif source.config_map:
@@ -355,6 +386,10 @@ class _Renderer:
         self.stage("\n".join(lines))
 
     def render(self) -> BuildContext:
+        refuse_line_breaks(self.spec.to_json())
+        refuse_line_breaks(
+            {"baseDigests": self.inputs.base_digests, "gitCommits": self.inputs.git_commits}, "resolved inputs"
+        )
         for target, asset in SCRIPTS.items():
             self.files[target] = (ASSETS / asset).read_bytes()
         if self.inputs.ca_bundle:
@@ -377,6 +412,7 @@ class _Renderer:
             files=dict(self.files),
             build_args=dict(self.spec.build.build_args),
             base_images=tuple(self.base_images),
+            cache_scope=self.inputs.cache_scope,
         )
 
 

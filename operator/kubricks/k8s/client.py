@@ -61,6 +61,11 @@ def read_config_map(namespace: str, name: str) -> dict[str, str]:
     return dict(_read("ConfigMap", namespace, name).data or {})
 
 
+def read_namespace_labels(name: str) -> dict[str, str]:
+    metadata = client.CoreV1Api(api_client()).read_namespace(name).metadata
+    return dict((metadata.labels if metadata else None) or {})
+
+
 def patch_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
     """A merge patch of the status subresource; a vanished object is no error."""
     try:

@@ -1,6 +1,9 @@
-"""What a status merge patch would change, pure: the operator patches status only when something did."""
+"""What a status merge patch would change, and what it may say, pure: the operator patches status only when
+something changed, and never with a credential in a message."""
 
 from typing import Any
+
+from kubricks.redact import redact_userinfo
 
 
 def merge_patch_changes(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -17,3 +20,17 @@ def merge_patch_changes(current: dict[str, Any], patch: dict[str, Any]) -> dict[
         elif current.get(key) != value:
             changes[key] = value
     return changes
+
+
+def redacted(status: dict[str, Any]) -> dict[str, Any]:
+    """``status`` with no credential written into a URL in its messages: everyone who may read the object sees
+    them."""
+    result = dict(status)
+    if isinstance(result.get("message"), str):
+        result["message"] = redact_userinfo(result["message"])
+    if isinstance(result.get("conditions"), list):
+        result["conditions"] = [
+            {**condition, "message": redact_userinfo(condition["message"])} if condition.get("message") else condition
+            for condition in result["conditions"]
+        ]
+    return result

@@ -13,15 +13,16 @@ from typing import Any
 
 import yaml
 
-from kubricks.api.base import memory_bytes
+from kubricks.api.base import ApiModel, memory_bytes
 from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.sparkjob import ExecutorSpec, KubernetesTarget, PodSpec, SparkJob
-from kubricks.images.render import GPU_DISCOVERY_SCRIPT, WHEEL_LAUNCHER, rapids_plugins
+from kubricks.images.render import GPU_DISCOVERY_SCRIPT, SPARK_UID, WHEEL_LAUNCHER, rapids_plugins
 
 SPARK_CONF_DIR = "/opt/spark/conf"
 PROPERTIES_FILE = "spark.properties"
 EXECUTOR_TEMPLATE_FILE = "executor-pod-template.yaml"
 DRIVER_CONTAINER = "spark-kubernetes-driver"
+EXECUTOR_CONTAINER = "spark-kubernetes-executor"
 DRIVER_PORT = 7078
 BLOCK_MANAGER_PORT = 7079
 UI_PORT = 4040
@@ -39,6 +40,20 @@ ATTEMPT_LABEL = f"{GROUP}/attempt"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubricks"}
 SERVICE_ACCOUNT = "kubricks-spark"
 SERVICE_NAME_LIMIT = 63
+
+# What the Pod Security Standards' restricted level asks of every pod; a job's securityContext and
+# podSecurityContext merge over these, and the namespace's level bounds how far (kubricks.spark.admission).
+RESTRICTED_POD_SECURITY_CONTEXT: dict[str, Any] = {
+    "runAsNonRoot": True,
+    # The image's USER: kubricks' images name it by number, others (apache/spark) by name, which the kubelet
+    # cannot check runAsNonRoot against.
+    "runAsUser": SPARK_UID,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+RESTRICTED_CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,24 @@ def main_resource(job: SparkJob) -> tuple[str, str, list[str]]:
     if resource.endswith(".py"):
         return PYTHON_RUNNER, resource, list(app.arguments)
     return app.main_class or "", resource, list(app.arguments)
+
+
+def _merged(defaults: dict[str, Any], overrides: ApiModel | None) -> dict[str, Any]:
+    """``overrides`` over ``defaults``, field by field, one level deep: capabilities.add leaves the default drop."""
+    merged = dict(defaults)
+    for key, value in (overrides.to_json() if overrides else {}).items():
+        merged[key] = {**defaults[key], **value} if isinstance(defaults.get(key), dict) else value
+    return merged
+
+
+def pod_security_context(spec: PodSpec) -> dict[str, Any]:
+    """The pod's securityContext: the restricted defaults with the job's podSecurityContext over them."""
+    return _merged(RESTRICTED_POD_SECURITY_CONTEXT, spec.pod_security_context)
+
+
+def container_security_context(spec: PodSpec) -> dict[str, Any]:
+    """The Spark container's securityContext: the restricted defaults with the job's securityContext over them."""
+    return _merged(RESTRICTED_CONTAINER_SECURITY_CONTEXT, spec.security_context)
 
 
 def service_account(job: SparkJob) -> str:
@@ -227,7 +260,8 @@ def _gpus(s: Submission) -> dict[str, str]:
 
 
 def _executor_pods(s: Submission) -> dict[str, str]:
-    """What the driver puts on the executor pods it creates; tolerations need a pod template."""
+    """What the driver puts on the executor pods it creates; securityContext and tolerations need a pod template,
+    which also wins over any the user's sparkConf names."""
     executor = s.kubernetes.executor
     conf = {}
     for key, value in executor.labels.items():
@@ -238,8 +272,7 @@ def _executor_pods(s: Submission) -> dict[str, str]:
         conf[f"spark.kubernetes.executor.node.selector.{key}"] = value
     for key, value in executor.env.items():
         conf[f"spark.executorEnv.{key}"] = value
-    if executor.tolerations:
-        conf["spark.kubernetes.executor.podTemplateFile"] = f"{SPARK_CONF_DIR}/{EXECUTOR_TEMPLATE_FILE}"
+    conf["spark.kubernetes.executor.podTemplateFile"] = f"{SPARK_CONF_DIR}/{EXECUTOR_TEMPLATE_FILE}"
     return conf
 
 
@@ -356,17 +389,24 @@ def _tolerations(spec: PodSpec) -> list[dict[str, Any]]:
 
 
 def executor_pod_template(executor: ExecutorSpec) -> dict[str, Any]:
-    """Spark has no setting for tolerations; an executor pod template carries them."""
-    return {"apiVersion": "v1", "kind": "Pod", "spec": {"tolerations": _tolerations(executor)}}
+    """Spark has no setting for securityContexts or tolerations; an executor pod template carries them. Spark
+    builds the executor container on the template's first one."""
+    spec = {
+        "securityContext": pod_security_context(executor),
+        "containers": [{"name": EXECUTOR_CONTAINER, "securityContext": container_security_context(executor)}],
+        "tolerations": _tolerations(executor),
+    }
+    return {"apiVersion": "v1", "kind": "Pod", "spec": _without_empty(spec)}
 
 
 def config_map(
     job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
 ) -> dict[str, Any]:
-    data = {PROPERTIES_FILE: render_properties(spark_properties(job, attempt, image, image_pull_secret, rapids))}
-    kubernetes = job.spec.kubernetes
-    if kubernetes and kubernetes.executor.tolerations:
-        data[EXECUTOR_TEMPLATE_FILE] = yaml.safe_dump(executor_pod_template(kubernetes.executor), sort_keys=False)
+    submission = Submission.of(job, attempt, image, image_pull_secret, rapids)
+    data = {
+        PROPERTIES_FILE: render_properties(spark_properties(job, attempt, image, image_pull_secret, rapids)),
+        EXECUTOR_TEMPLATE_FILE: yaml.safe_dump(executor_pod_template(submission.kubernetes.executor), sort_keys=False),
+    }
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -429,6 +469,7 @@ def _driver_container(s: Submission) -> dict[str, Any]:
         ],
         "env": _driver_env(s),
         "resources": _driver_resources(s),
+        "securityContext": container_security_context(s.kubernetes.driver),
         # A failed driver's last log lines become its termination message, and so the job's.
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": [
@@ -457,6 +498,7 @@ def _driver_spec(s: Submission) -> dict[str, Any]:
         {
             "restartPolicy": "Never",
             "serviceAccountName": service_account(s.job),
+            "securityContext": pod_security_context(driver),
             "imagePullSecrets": [{"name": secret} for secret in s.pull_secrets],
             "nodeSelector": dict(driver.node_selector),
             "tolerations": _tolerations(driver),

@@ -25,7 +25,9 @@ from kubricks.jobs import (
     job_status,
     parse_time,
     stamp,
+    submission_refused,
 )
+from kubricks.spark.admission import PodSecurity, Policy, refusal
 from kubricks.spark.manifests import Attempt, attempt_resources
 
 TARGET = "kubernetes"
@@ -57,6 +59,10 @@ class Observation(JobContext):
     """The pods labelled with the current attempt's spark-app-selector."""
     default_pull_secret: str | None = None
     """The Secret (of the job's namespace) that pods pull with when neither the job nor its SparkImage names one."""
+    pod_security: PodSecurity = field(default_factory=PodSecurity)
+    """The Pod Security level of the job's namespace, read while the job is to submit (restricted otherwise)."""
+    policy: Policy = field(default_factory=Policy)
+    """What the operator's admin allows the job's pods."""
 
 
 def attempt_of(obs: Observation) -> Attempt:
@@ -119,6 +125,10 @@ def pending(obs: Observation) -> Decision:
     waiting = backing_off(obs)
     if waiting:
         return waiting
+    # Before anything is created, and before waiting for the image: a job asking too much fails at once.
+    refused = refusal(obs.job, obs.pod_security, obs.policy)
+    if refused:
+        return submission_refused(obs, TARGET, refused)
     if obs.image.ref is None:
         message = f"waiting for the image: {obs.image.waiting}"
         return Decision(status=_status(obs, "WaitingForImage", False, "WaitingForImage", message))

@@ -3,6 +3,7 @@
 FROM ubuntu:22.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa AS base-cpu
 
 FROM base-cpu AS tools-cpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl python3 python3-venv \
@@ -12,21 +13,25 @@ RUN update-ca-certificates
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt GIT_SSL_CAINFO=/etc/ssl/certs/ca-certificates.crt PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 FROM tools-cpu AS spark
+ARG KUBRICKS_CACHE_SCOPE
 COPY build/layout-pip-spark.py /tmp/layout-pip-spark.py
 RUN python3 -m venv /tmp/pyspark && /tmp/pyspark/bin/pip install pyspark==3.5.3 \
  && /tmp/pyspark/bin/python /tmp/layout-pip-spark.py /opt/spark
 
 FROM tools-cpu AS deps-cpu
+ARG KUBRICKS_CACHE_SCOPE
 RUN python3 -m venv --system-site-packages /databricks/python3 && /databricks/python3/bin/pip install --upgrade pip wheel
-RUN /databricks/python3/bin/pip install requests==2.32.3
+RUN /databricks/python3/bin/pip install -- requests==2.32.3
 
 FROM deps-cpu AS app-cpu
+ARG KUBRICKS_CACHE_SCOPE
 RUN mkdir -p /opt/app /opt/kubricks/wheels /tmp/src
 COPY app/0/ /tmp/src/0/
 RUN /databricks/python3/bin/pip wheel --no-deps --wheel-dir /opt/kubricks/wheels /tmp/src/0
-RUN /databricks/python3/bin/pip wheel --wheel-dir /opt/kubricks/wheels mycompany-etl==1.4.0
+RUN /databricks/python3/bin/pip wheel --wheel-dir /opt/kubricks/wheels -- mycompany-etl==1.4.0
 
 FROM base-cpu AS cpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends acl bash ca-certificates coreutils iproute2 openjdk-17-jdk-headless procps python3 sudo tini \

@@ -5,6 +5,7 @@ FROM ubuntu:22.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa AS base-gpu
 
 FROM base-cpu AS tools-cpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl python3 python3-venv \
@@ -14,6 +15,7 @@ RUN update-ca-certificates
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt GIT_SSL_CAINFO=/etc/ssl/certs/ca-certificates.crt PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 FROM base-gpu AS tools-gpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl python3 python3-venv \
@@ -27,19 +29,23 @@ FROM scratch AS spark
 COPY --from=spark-dist /opt/spark /opt/spark
 
 FROM tools-cpu AS deps-cpu
+ARG KUBRICKS_CACHE_SCOPE
 RUN python3 -m venv /opt/kubricks/python && /opt/kubricks/python/bin/pip install --upgrade pip wheel
-RUN /opt/kubricks/python/bin/pip install scikit-learn==1.5.2
+RUN /opt/kubricks/python/bin/pip install -- scikit-learn==1.5.2
 
 FROM tools-gpu AS deps-gpu
+ARG KUBRICKS_CACHE_SCOPE
 RUN python3 -m venv /opt/kubricks/python && /opt/kubricks/python/bin/pip install --upgrade pip wheel
-RUN /opt/kubricks/python/bin/pip install scikit-learn==1.5.2
+RUN /opt/kubricks/python/bin/pip install -- scikit-learn==1.5.2
 
 FROM tools-gpu AS rapids
+ARG KUBRICKS_CACHE_SCOPE
 ARG MAVEN_REPOSITORY=https://repo1.maven.org/maven2
 RUN mkdir -p /opt/rapids && curl -fsSL -o /opt/rapids/rapids-4-spark_2.12-25.04.0.jar ${MAVEN_REPOSITORY}/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar \
  && echo "$(curl -fsSL ${MAVEN_REPOSITORY}/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar.sha1 | cut -c1-40)  /opt/rapids/rapids-4-spark_2.12-25.04.0.jar" | sha1sum -c -
 
 FROM base-cpu AS cpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bash ca-certificates openjdk-17-jre-headless procps python3 tini \
@@ -62,6 +68,7 @@ USER 185
 ENTRYPOINT ["/opt/kubricks/bin/entrypoint"]
 
 FROM base-gpu AS gpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bash ca-certificates openjdk-17-jre-headless procps python3 tini \

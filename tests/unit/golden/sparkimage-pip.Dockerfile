@@ -3,6 +3,7 @@
 FROM ubuntu:22.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa AS base-cpu
 
 FROM base-cpu AS tools-cpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl git python3 python3-venv \
@@ -12,24 +13,28 @@ RUN update-ca-certificates
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt GIT_SSL_CAINFO=/etc/ssl/certs/ca-certificates.crt PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 FROM tools-cpu AS spark
+ARG KUBRICKS_CACHE_SCOPE
 COPY build/layout-pip-spark.py /tmp/layout-pip-spark.py
 RUN python3 -m venv /tmp/pyspark && /tmp/pyspark/bin/pip install pyspark==3.5.3 \
  && /tmp/pyspark/bin/python /tmp/layout-pip-spark.py /opt/spark
 
 FROM tools-cpu AS deps-cpu
+ARG KUBRICKS_CACHE_SCOPE
 RUN python3 -m venv /opt/kubricks/python && /opt/kubricks/python/bin/pip install --upgrade pip wheel
-RUN /opt/kubricks/python/bin/pip install pandas==2.2.3 pyarrow==17.0.0
+RUN /opt/kubricks/python/bin/pip install -- pandas==2.2.3 pyarrow==17.0.0
 
 FROM deps-cpu AS app-cpu
+ARG KUBRICKS_CACHE_SCOPE
 RUN mkdir -p /opt/app /opt/kubricks/wheels /tmp/src
 RUN mkdir -p /tmp/src/0
 RUN git init -q /tmp/git/0 && cd /tmp/git/0 \
- && git fetch -q --depth 1 https://github.com/example/etl.git 0123456789abcdef0123456789abcdef01234567 \
+ && git fetch -q --depth 1 -- https://github.com/example/etl.git 0123456789abcdef0123456789abcdef01234567 \
  && git checkout -q FETCH_HEAD \
  && cp -a /tmp/git/0/jobs/etl/. /tmp/src/0/ && rm -rf /tmp/src/0/.git
 RUN /opt/kubricks/python/bin/pip wheel --no-deps --wheel-dir /opt/kubricks/wheels /tmp/src/0
 
 FROM base-cpu AS cpu
+ARG KUBRICKS_CACHE_SCOPE
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bash ca-certificates git openjdk-17-jre-headless procps python3 tini \

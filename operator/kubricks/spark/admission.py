@@ -1,0 +1,272 @@
+"""What a SparkJob's pods may ask for: the Pod Security level of their namespace and the operator's policy. Pure.
+
+The API server's Pod Security admission refuses a driver pod that asks too much, but the executors are Spark's
+driver's to create: refused one by one, they would leave the driver waiting. So an attempt is checked before it
+creates anything, and a job asking too much fails at once, naming the field to change and what an admin could
+allow instead.
+"""
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from kubricks.api.sparkjob import KubernetesTarget, PodSpec, SparkJob
+from kubricks.spark.manifests import SERVICE_ACCOUNT, container_security_context, pod_security_context
+
+Level = Literal["privileged", "baseline", "restricted"]
+LEVELS: tuple[Level, ...] = ("privileged", "baseline", "restricted")
+"""The Pod Security Standards' levels, from the least to the most restrictive."""
+ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+POLICY_ENVIRONMENT = "KUBRICKS_POLICY"
+"""The variable ``kubricks run`` hands its policy options to the handlers in, as JSON."""
+
+BASELINE_CAPABILITIES = frozenset(
+    {
+        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+        "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    }
+)  # fmt: skip
+"""The capabilities the baseline level lets a container add; restricted allows NET_BIND_SERVICE alone."""
+RESTRICTED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+RESTRICTED_SECCOMP = ("RuntimeDefault", "Localhost")
+APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+EXECUTOR_ANNOTATION = "spark.kubernetes.executor.annotation."
+EXECUTOR_SERVICE_ACCOUNT = "spark.kubernetes.authenticate.executor.serviceAccountName"
+EXECUTOR_VOLUME = re.compile(r"spark\.kubernetes\.executor\.volumes\.(?P<type>[A-Za-z]+)\.(?P<name>[^.]+)\..+")
+VOLUME_NEEDS: dict[str, Level] = {"hostPath": "privileged", "nfs": "baseline"}
+"""Executor volume types (of Spark's properties) and the least restrictive level that allows them; Spark's others,
+emptyDir and persistentVolumeClaim, every level allows."""
+
+
+# --- Pod Security ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One setting of a job's pods and the least restrictive Pod Security level that allows it."""
+
+    field: str
+    value: str
+    needs: Level
+
+
+@dataclass(frozen=True)
+class PodSecurity:
+    """The Pod Security level a job's namespace enforces. Without a label, the operator's default applies."""
+
+    namespace: str = ""
+    level: Level = "restricted"
+    labelled: bool = False
+
+    @classmethod
+    def of(cls, namespace: str, labels: Mapping[str, str], default: Level) -> "PodSecurity":
+        value = labels.get(ENFORCE_LABEL)
+        if value is None:
+            return cls(namespace, default, labelled=False)
+        # A value no level has counts as the most restrictive: the safe side of a typo.
+        return cls(namespace, value if value in LEVELS else "restricted", labelled=True)
+
+    def allows(self, finding: Finding) -> bool:
+        return LEVELS.index(finding.needs) >= LEVELS.index(self.level)
+
+
+def security_context_findings(field: str, pod: Mapping[str, Any], container: Mapping[str, Any]) -> list[Finding]:
+    """What a pod's and its container's securityContexts (``field``.podSecurityContext, ``field``.securityContext)
+    need beyond the restricted level, as the Pod Security Standards say."""
+    pod_field, container_field = f"{field}.podSecurityContext", f"{field}.securityContext"
+    found = []
+    if container.get("privileged"):
+        found.append(Finding(f"{container_field}.privileged", "true", "privileged"))
+    added = (container.get("capabilities") or {}).get("add") or []
+    beyond_baseline = [c for c in added if c not in BASELINE_CAPABILITIES]
+    if beyond_baseline:
+        found.append(Finding(f"{container_field}.capabilities.add", ", ".join(beyond_baseline), "privileged"))
+    beyond_restricted = [c for c in added if c in BASELINE_CAPABILITIES - RESTRICTED_CAPABILITIES]
+    if beyond_restricted:
+        found.append(Finding(f"{container_field}.capabilities.add", ", ".join(beyond_restricted), "baseline"))
+    for context_field, context in ((pod_field, pod), (container_field, container)):
+        if (context.get("seccompProfile") or {}).get("type") == "Unconfined":
+            found.append(Finding(f"{context_field}.seccompProfile.type", "Unconfined", "privileged"))
+        if context.get("runAsNonRoot") is False:
+            found.append(Finding(f"{context_field}.runAsNonRoot", "false", "baseline"))
+        if context.get("runAsUser") == 0:
+            found.append(Finding(f"{context_field}.runAsUser", "0", "baseline"))
+    if pod.get("runAsNonRoot") is None and container.get("runAsNonRoot") is None:
+        found.append(Finding(f"{pod_field}.runAsNonRoot", "unset", "baseline"))
+    seccomp = container.get("seccompProfile") or pod.get("seccompProfile")
+    if seccomp is None:
+        found.append(Finding(f"{pod_field}.seccompProfile", "unset", "baseline"))
+    if container.get("allowPrivilegeEscalation") is not False:
+        escalation = "true" if container.get("allowPrivilegeEscalation") else "unset"
+        found.append(Finding(f"{container_field}.allowPrivilegeEscalation", escalation, "baseline"))
+    dropped = (container.get("capabilities") or {}).get("drop") or []
+    if "ALL" not in dropped:
+        found.append(Finding(f"{container_field}.capabilities.drop", f"[{', '.join(dropped)}] without ALL", "baseline"))
+    return found
+
+
+def pod_annotations(role: str, spec: PodSpec, spark_conf: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """The annotations a role's pods get, each with the field it comes from: the executors' sparkConf ones too, which
+    their own annotations win over, as in the properties."""
+    found = {}
+    if role == "executor":
+        for key, value in spark_conf.items():
+            if key.startswith(EXECUTOR_ANNOTATION):
+                found[key.removeprefix(EXECUTOR_ANNOTATION)] = (f'spec.app.sparkConf["{key}"]', value)
+    for key, value in spec.annotations.items():
+        found[key] = (f'spec.kubernetes.{role}.annotations["{key}"]', value)
+    return found
+
+
+def _roles(kubernetes: KubernetesTarget) -> tuple[tuple[str, PodSpec], ...]:
+    return ("driver", kubernetes.driver), ("executor", kubernetes.executor)
+
+
+def pod_security_findings(kubernetes: KubernetesTarget, spark_conf: Mapping[str, str]) -> list[Finding]:
+    """Every setting of the driver's and the executors' pods that the restricted level forbids."""
+    found = []
+    for role, spec in _roles(kubernetes):
+        field = f"spec.kubernetes.{role}"
+        found += security_context_findings(field, pod_security_context(spec), container_security_context(spec))
+        for key, (source, value) in pod_annotations(role, spec, spark_conf).items():
+            # AppArmor, chosen by annotation: baseline lets a pod pick a profile, never go without one.
+            if key.startswith(APPARMOR_ANNOTATION) and not _confined(value):
+                found.append(Finding(source, value, "privileged"))
+    for key in spark_conf:
+        volume = EXECUTOR_VOLUME.fullmatch(key)
+        if volume and volume["type"] in VOLUME_NEEDS:
+            kind = volume["type"]
+            found.append(Finding(f'spec.app.sparkConf["{key}"]', f"an executor {kind} volume", VOLUME_NEEDS[kind]))
+    return found
+
+
+def _confined(apparmor: str) -> bool:
+    return apparmor in ("", "runtime/default") or apparmor.startswith("localhost/")
+
+
+def pod_security_refusal(job: SparkJob, pod_security: PodSecurity) -> str | None:
+    """Why the job's pods would break its namespace's Pod Security level, with the fix; None when they would not."""
+    kubernetes = job.spec.kubernetes
+    if kubernetes is None:
+        return None
+    beyond = [f for f in pod_security_findings(kubernetes, job.spec.app.spark_conf) if not pod_security.allows(f)]
+    if not beyond:
+        return None
+    needed = min((f.needs for f in beyond), key=LEVELS.index)
+    source = (
+        f"its label {ENFORCE_LABEL}"
+        if pod_security.labelled
+        else f"it has no {ENFORCE_LABEL} label, so the operator's --default-pod-security-level "
+        "(chart value policy.defaultPodSecurityLevel) applies"
+    )
+    asked = "; ".join(f"{f.field}: {f.value}" for f in beyond)
+    return (
+        f"the Spark pods would exceed the Pod Security level {pod_security.level} of namespace "
+        f"{pod_security.namespace} ({source}): {asked}. Remove or tighten these settings, or have an admin label "
+        f"the namespace {ENFORCE_LABEL}={needed}"
+    )
+
+
+# --- The operator's policy ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What an admin lets SparkJobs' pods ask for beyond what Pod Security judges (``kubricks run`` options, chart
+    values policy.*)."""
+
+    service_accounts: tuple[str, ...] = ()
+    """The service accounts jobs may name; empty: any. The one kubricks manages is always allowed."""
+    toleration_keys: tuple[str, ...] = ()
+    """The taint keys pods may tolerate; empty: any."""
+    allow_tolerate_all: bool = False
+    """Whether a toleration without a key, which tolerates every taint, is allowed."""
+    annotation_prefixes: tuple[str, ...] = ()
+    """The prefixes of the annotation keys jobs may put on their pods; empty: any."""
+    default_pod_security_level: Level = "restricted"
+    """The Pod Security level of a namespace without the pod-security.kubernetes.io/enforce label."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Policy":
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()}
+        return cls(**fields)
+
+
+def _service_account_violations(job: SparkJob, kubernetes: KubernetesTarget, policy: Policy) -> Iterator[str]:
+    if not policy.service_accounts:
+        return
+    allowed = ", ".join(policy.service_accounts)
+    named = (
+        ("spec.kubernetes.serviceAccount", kubernetes.service_account),
+        (f'spec.app.sparkConf["{EXECUTOR_SERVICE_ACCOUNT}"]', job.spec.app.spark_conf.get(EXECUTOR_SERVICE_ACCOUNT)),
+    )
+    for field, account in named:
+        if account and account != SERVICE_ACCOUNT and account not in policy.service_accounts:
+            yield (
+                f"{field}: {account} is not an allowed service account; allowed: {allowed}, or none for kubricks' "
+                "own (chart value policy.serviceAccounts, kubricks run --allowed-service-account)"
+            )
+
+
+def _toleration_violations(kubernetes: KubernetesTarget, policy: Policy) -> Iterator[str]:
+    for role, spec in _roles(kubernetes):
+        for index, toleration in enumerate(spec.tolerations):
+            field = f"spec.kubernetes.{role}.tolerations[{index}]"
+            if not toleration.key:
+                if not policy.allow_tolerate_all:
+                    yield (
+                        f"{field}: a toleration without a key tolerates every taint "
+                        "(chart value policy.allowTolerateAll, kubricks run --allow-tolerate-all)"
+                    )
+            elif policy.toleration_keys and toleration.key not in policy.toleration_keys:
+                allowed = ", ".join(policy.toleration_keys)
+                yield (
+                    f"{field}.key: {toleration.key} is not an allowed taint key; allowed: {allowed} "
+                    "(chart value policy.tolerations, kubricks run --allowed-toleration-key)"
+                )
+
+
+def _annotation_violations(job: SparkJob, kubernetes: KubernetesTarget, policy: Policy) -> Iterator[str]:
+    if not policy.annotation_prefixes:
+        return
+    allowed = ", ".join(policy.annotation_prefixes)
+    for role, spec in _roles(kubernetes):
+        for key, (field, _) in pod_annotations(role, spec, job.spec.app.spark_conf).items():
+            if not key.startswith(policy.annotation_prefixes):
+                yield (
+                    f"{field}: the key has no allowed prefix; allowed: {allowed} "
+                    "(chart value policy.annotations, kubricks run --allowed-annotation-prefix)"
+                )
+
+
+def policy_violations(job: SparkJob, policy: Policy) -> list[str]:
+    """What the job asks for that the operator's policy does not allow, each naming the field and the policy
+    value an admin sets."""
+    kubernetes = job.spec.kubernetes
+    if kubernetes is None:
+        return []
+    return [
+        *_service_account_violations(job, kubernetes, policy),
+        *_toleration_violations(kubernetes, policy),
+        *_annotation_violations(job, kubernetes, policy),
+    ]
+
+
+def refusal(job: SparkJob, pod_security: PodSecurity, policy: Policy) -> str | None:
+    """Why the job may not create its pods, or None."""
+    violations = policy_violations(job, policy)
+    reasons = []
+    if violations:
+        reasons.append(
+            f"the operator's policy does not allow: {'; '.join(violations)}. Change these fields, or have an admin "
+            "allow them"
+        )
+    pod_security_reason = pod_security_refusal(job, pod_security)
+    if pod_security_reason:
+        reasons.append(pod_security_reason)
+    return ". ".join(reasons) or None
