@@ -192,11 +192,26 @@ def git_processes(marker: str) -> str:
     return subprocess.run(["pgrep", "-af", marker], check=False, capture_output=True, text=True).stdout
 
 
-def test_a_command_printing_without_end_is_killed_at_its_output_limit() -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["yes", "{marker}"],
+        # Past the limit and still running: the reader stops, the rest of the output fills the pipe, and the
+        # process must still be reaped once killed.
+        ["sh", "-c", "head -c 1000000 /dev/zero; sleep 60 # {marker}"],
+    ],
+    ids=["prints-forever", "fills-the-pipe-then-waits"],
+)
+def test_a_command_printing_without_end_is_killed_at_its_output_limit(command: list[str]) -> None:
     marker = uuid.uuid4().hex
     started = time.monotonic()
+
+    async def bounded() -> object:
+        # The test's own limit: a run_bounded that hangs fails here instead of holding the suite.
+        return await asyncio.wait_for(run_bounded([c.format(marker=marker) for c in command], 30, 65536, "test"), 20)
+
     with pytest.raises(InputError, match="printed more than 65536 bytes"):
-        asyncio.run(run_bounded(["yes", marker], 30, 65536, "the test"))
+        asyncio.run(bounded())
     assert time.monotonic() - started < 10
     assert marker not in git_processes(marker)
 

@@ -23,6 +23,7 @@ COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 GIT_TIMEOUT_SECONDS = 60.0
 GIT_OUTPUT_LIMIT_BYTES = 1024 * 1024
 """ls-remote asks for one ref: its answer is a few lines, whatever the repository the user named."""
+REAP_SECONDS = 5.0
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes", "LC_ALL": "C"}
 """Never wait for a password nobody will type."""
 
@@ -59,9 +60,10 @@ async def run_bounded(command: list[str], timeout: float, limit: int, what: str)
         env={**os.environ, **GIT_ENV},
         start_new_session=True,
     )
+    readers = [asyncio.create_task(_read(stream, limit)) for stream in (process.stdout, process.stderr)]
     try:
         async with asyncio.timeout(timeout):
-            out, err = await asyncio.gather(_read(process.stdout, limit), _read(process.stderr, limit))
+            out, err = await asyncio.gather(*readers)
             return out, err, await process.wait()
     except TimeoutError:
         reason = f"took longer than {timeout:.0f}s"
@@ -69,7 +71,7 @@ async def run_bounded(command: list[str], timeout: float, limit: int, what: str)
         reason = f"printed more than {limit} bytes"
     finally:
         if process.returncode is None:
-            await _kill_group(process)
+            await _end(process, readers)
     raise InputError(f"{command[0]} {command[1]} {what} {reason} and was stopped")
 
 
@@ -86,10 +88,23 @@ async def _read(stream: asyncio.StreamReader | None, limit: int) -> bytes:
     return bytes(data)
 
 
-async def _kill_group(process: asyncio.subprocess.Process) -> None:
+async def _end(process: asyncio.subprocess.Process, readers: list["asyncio.Task[bytes]"]) -> None:
+    """Kills the process group and reaps it. Its pipes are drained first: asyncio reports the exit only once both
+    are closed, and a reader that stopped at the limit leaves one paused."""
+    for reader in readers:
+        reader.cancel()
     with contextlib.suppress(ProcessLookupError):  # ended on its own in the meantime
         os.killpg(process.pid, signal.SIGKILL)
-    await process.wait()
+    with contextlib.suppress(TimeoutError):  # a helper that left the group keeps a pipe open: stop waiting
+        async with asyncio.timeout(REAP_SECONDS):
+            await asyncio.gather(_drain(process.stdout), _drain(process.stderr))
+            await process.wait()
+
+
+async def _drain(stream: asyncio.StreamReader | None) -> None:
+    """Reads to the end: what a killed process left in its pipe, at most the pipe's capacity."""
+    while stream is not None and await stream.read(65536):
+        pass
 
 
 async def resolve_inputs(
