@@ -20,8 +20,9 @@ from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
+from kubricks.control.options import OperatorOptions
 from kubricks.databricks.payloads import REDACTED, BasicAuth, redacted, secret_references, submit_run
-from kubricks.databricks.workspace_state import ALLOWED_HOSTS_ENV, parse_allowed_hosts
+from kubricks.databricks.workspace_state import parse_allowed_hosts
 from kubricks.dev import cluster as dev_cluster
 from kubricks.dev.config import DevCluster
 from kubricks.emulator.databricks import serve
@@ -31,7 +32,7 @@ from kubricks.images.check import check_image
 from kubricks.images.outcomes import BuildError, InputError, RegistryError
 from kubricks.images.registry import Credentials, RegistryClient, credentials_from_docker_config
 from kubricks.images.render import ResolvedInputs, render
-from kubricks.spark.admission import ENFORCE_LABEL, LEVELS, POLICY_ENVIRONMENT, Level, Policy
+from kubricks.spark.admission import ENFORCE_LABEL, LEVELS, Level, Policy
 from kubricks.spark.manifests import Attempt, attempt_resources
 
 R = TypeVar("R", bound=Resource)
@@ -107,14 +108,14 @@ def crds() -> None:
 @click.option(
     "--max-builds",
     type=click.IntRange(min=1),
-    default=4,
+    default=OperatorOptions.max_builds,
     show_default=True,
     help="How many SparkImage builds run at once, in threads of their own.",
 )
 @click.option(
     "--max-builds-per-namespace",
     type=click.IntRange(min=1),
-    default=2,
+    default=OperatorOptions.max_builds_per_namespace,
     show_default=True,
     help="How many of them one namespace may hold; its further builds wait for one of its own to end.",
 )
@@ -147,14 +148,11 @@ def run_operator(
         allowed_hosts = parse_allowed_hosts(",".join(databricks_allowed_hosts))
     except ValueError as invalid:
         raise click.BadParameter(str(invalid), param_hint="--databricks-allowed-host") from None
-    os.environ[ALLOWED_HOSTS_ENV] = ",".join(allowed_hosts)
-    if default_pull_secret:
-        if not re.fullmatch(DNS_SUBDOMAIN, default_pull_secret):
-            raise click.BadParameter(
-                "give the Secret's NAME (a DNS subdomain name); each job's namespace provides a Secret of that name",
-                param_hint="--default-pull-secret",
-            )
-        os.environ["KUBRICKS_DEFAULT_PULL_SECRET"] = default_pull_secret
+    if default_pull_secret and not re.fullmatch(DNS_SUBDOMAIN, default_pull_secret):
+        raise click.BadParameter(
+            "give the Secret's NAME (a DNS subdomain name); each job's namespace provides a Secret of that name",
+            param_hint="--default-pull-secret",
+        )
     for account in service_accounts:
         if not re.fullmatch(DNS_SUBDOMAIN, account):
             raise click.BadParameter(
@@ -163,12 +161,16 @@ def run_operator(
     policy = Policy(
         service_accounts, toleration_keys, allow_tolerate_all, annotation_prefixes, default_pod_security_level
     )
-    os.environ[POLICY_ENVIRONMENT] = policy.to_json()
-    os.environ["KUBRICKS_MAX_BUILDS"] = str(max_builds)
-    os.environ["KUBRICKS_MAX_BUILDS_PER_NAMESPACE"] = str(max_builds_per_namespace)
+    options = OperatorOptions(
+        default_pull_secret=default_pull_secret or None,
+        policy=policy,
+        databricks_allowed_hosts=allowed_hosts,
+        max_builds=max_builds,
+        max_builds_per_namespace=max_builds_per_namespace,
+    )
     from kubricks.operator import run  # noqa: PLC0415 - loading the handlers registers them with kopf
 
-    run(namespaces, all_namespaces, standalone, liveness or None, metrics_port)
+    run(namespaces, all_namespaces, standalone, liveness or None, metrics_port, options)
 
 
 @main.group()

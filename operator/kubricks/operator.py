@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +14,8 @@ from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.control.build_slots import BuildSlots
 from kubricks.control.databricks import WorkspaceClients
+from kubricks.control.options import OperatorOptions
 from kubricks.control.supervisor import Supervisor
-from kubricks.databricks.workspace_state import ALLOWED_HOSTS_ENV, parse_allowed_hosts
 from kubricks.handlers import cluster as _cluster  # noqa: F401 - importing a handler module registers it
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
 from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
@@ -47,11 +46,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         (DatabricksCluster, None),
     ):
         setattr(memo, plural(kind), Supervisor(plural(kind), kind.KIND, stale_finalizer))
-    memo.databricks = WorkspaceClients(parse_allowed_hosts(os.environ.get(ALLOWED_HOSTS_ENV, "")))
-    memo.build_slots = BuildSlots(
-        total=int(os.environ.get("KUBRICKS_MAX_BUILDS", "4")),
-        per_namespace=int(os.environ.get("KUBRICKS_MAX_BUILDS_PER_NAMESPACE", "2")),
-    )
+    options = memo.setdefault("options", OperatorOptions())
+    memo.databricks = WorkspaceClients(options.databricks_allowed_hosts)
+    memo.build_slots = BuildSlots(options.max_builds, options.max_builds_per_namespace)
 
 
 @kopf.on.cleanup()
@@ -63,7 +60,12 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
 
 
 def run(
-    namespaces: Sequence[str], all_namespaces: bool, standalone: bool, liveness: str | None, metrics_port: int
+    namespaces: Sequence[str],
+    all_namespaces: bool,
+    standalone: bool,
+    liveness: str | None,
+    metrics_port: int,
+    options: OperatorOptions,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # One line per registry request drowns what matters.
@@ -77,6 +79,7 @@ def run(
                 namespaces=list(namespaces),
                 standalone=standalone,
                 liveness_endpoint=liveness,
+                memo=kopf.Memo(options=options),
             )
         finally:
             if runner is not None:

@@ -1,5 +1,4 @@
 import json
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -10,7 +9,8 @@ from click.testing import CliRunner
 
 from kubricks import __version__
 from kubricks.cli import main
-from kubricks.spark.admission import POLICY_ENVIRONMENT, Policy
+from kubricks.control.options import OperatorOptions
+from kubricks.spark.admission import Policy
 
 
 def test_version_prints_the_package_version() -> None:
@@ -108,36 +108,45 @@ def operator_run(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     fake = ModuleType("kubricks.operator")
     fake.run = lambda *arguments: calls.append(arguments)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "kubricks.operator", fake)
-    # run sets variables for the handlers it loads: in a copy of the environment, dropped afterwards.
-    monkeypatch.setattr(os, "environ", dict(os.environ))
     return calls
 
 
 @pytest.mark.parametrize(
-    ("options", "policy"),
+    ("options", "expected"),
     [
-        ([], Policy()),
+        ([], OperatorOptions()),
         (
             [
+                "--default-pull-secret=regcred",
                 "--default-pod-security-level=baseline",
                 "--allowed-service-account=etl-runner",
                 "--allowed-service-account=reporter",
                 "--allowed-toleration-key=nvidia.com/gpu",
                 "--allow-tolerate-all",
                 "--allowed-annotation-prefix=example.com/",
+                "--databricks-allowed-host=*.cloud.databricks.com",
+                "--databricks-allowed-host=ADB-1.azuredatabricks.net",
+                "--max-builds=8",
+                "--max-builds-per-namespace=1",
             ],
-            Policy(("etl-runner", "reporter"), ("nvidia.com/gpu",), True, ("example.com/",), "baseline"),
+            OperatorOptions(
+                default_pull_secret="regcred",
+                policy=Policy(("etl-runner", "reporter"), ("nvidia.com/gpu",), True, ("example.com/",), "baseline"),
+                databricks_allowed_hosts=("*.cloud.databricks.com", "adb-1.azuredatabricks.net"),
+                max_builds=8,
+                max_builds_per_namespace=1,
+            ),
         ),
     ],
     ids=["defaults", "every-option"],
 )
-def test_run_hands_its_policy_to_the_handlers(
-    operator_run: list[tuple[object, ...]], options: list[str], policy: Policy
+def test_run_hands_its_options_to_the_operator(
+    operator_run: list[tuple[object, ...]], options: list[str], expected: OperatorOptions
 ) -> None:
     result = CliRunner().invoke(main, ["run", *options])
     assert result.exit_code == 0, result.output
     assert len(operator_run) == 1
-    assert Policy.from_json(os.environ[POLICY_ENVIRONMENT]) == policy
+    assert operator_run[0][-1] == expected
 
 
 @pytest.mark.parametrize(

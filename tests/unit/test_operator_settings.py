@@ -4,14 +4,14 @@ import kopf
 import pytest
 from kopf._cogs.structs import references
 
+from kubricks.control.options import OperatorOptions
 from kubricks.operator import configure
 
 
 @pytest.fixture
-def configured(monkeypatch: pytest.MonkeyPatch) -> tuple[kopf.OperatorSettings, kopf.Memo]:
-    monkeypatch.setenv("KUBRICKS_MAX_BUILDS", "3")
-    monkeypatch.setenv("KUBRICKS_MAX_BUILDS_PER_NAMESPACE", "1")
-    settings, memo = kopf.OperatorSettings(), kopf.Memo()
+def configured() -> tuple[kopf.OperatorSettings, kopf.Memo]:
+    options = OperatorOptions(max_builds=3, max_builds_per_namespace=1, databricks_allowed_hosts=("*.example.com",))
+    settings, memo = kopf.OperatorSettings(), kopf.Memo(options=options)
     configure(settings=settings, memo=memo)
     return settings, memo
 
@@ -32,7 +32,18 @@ def test_the_api_server_sends_only_kubricks_pods(
     assert list(settings.watching.label_selectors.collect(resource)) == selectors
 
 
-def test_build_limits_come_from_the_command_line(configured: tuple[kopf.OperatorSettings, kopf.Memo]) -> None:
+def test_limits_and_allowed_hosts_come_from_the_command_line(
+    configured: tuple[kopf.OperatorSettings, kopf.Memo],
+) -> None:
     _, memo = configured
     assert (memo.build_slots.total, memo.build_slots.per_namespace) == (3, 1)
+    assert memo.databricks.allowed_hosts == ("*.example.com",)
+    memo.build_slots.shutdown()
+
+
+def test_an_operator_started_without_options_gets_the_defaults() -> None:
+    memo = kopf.Memo()
+    configure(settings=kopf.OperatorSettings(), memo=memo)
+    assert memo.options == OperatorOptions()
+    assert (memo.build_slots.total, memo.build_slots.per_namespace) == (4, 2)
     memo.build_slots.shutdown()

@@ -398,17 +398,6 @@ def test_both_refusals_are_told_together() -> None:
     assert refusal(job(), RESTRICTED, Policy()) is None
 
 
-@pytest.mark.parametrize(
-    "policy",
-    [
-        Policy(),
-        Policy(("a", "b"), ("nvidia.com/gpu",), True, ("example.com/",), "baseline"),
-    ],
-)
-def test_the_policy_reaches_the_handlers_unchanged(policy: Policy) -> None:
-    assert Policy.from_json(policy.to_json()) == policy
-
-
 def test_a_job_asking_too_much_fails_before_anything_is_created() -> None:
     observation = Observation(
         job({**PRIVILEGED_EXECUTORS, "spec.restartPolicy": {"type": "Never"}}),

@@ -14,8 +14,6 @@ HOST_NOT_ALLOWED = "HostNotAllowed"
 STALLED_REASONS = frozenset({"CredentialsRefused", "SecretMissing", "ContainerServicesDisabled", HOST_NOT_ALLOWED})
 """Outcomes only a person can change: the Secret, the workspace's settings, or the admin's allowed hosts."""
 
-ALLOWED_HOSTS_ENV = "KUBRICKS_DATABRICKS_ALLOWED_HOSTS"
-"""Comma-separated host patterns (``kubricks run --databricks-allowed-host``); empty allows every host."""
 ALLOWED_HOSTS_SETTING = "databricks.allowedHosts (kubricks run --databricks-allowed-host)"
 _HOST_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 _HOST_PATTERN = re.compile(rf"(\*\.)?{_HOST_NAME}|\[[0-9a-f:.]+\]")

@@ -8,7 +8,6 @@ clean up their pods. Databricks jobs do, so that deleting one cancels its run.
 """
 
 import asyncio
-import os
 from functools import partial
 from typing import Any
 
@@ -20,6 +19,7 @@ from kubricks.api.sparkjob import SparkJob
 from kubricks.control.bodies import generation_of, status_of
 from kubricks.control.databricks import WorkspaceClients, registry_auth, workspace_state
 from kubricks.control.images import first_entry, resolve_image
+from kubricks.control.options import OperatorOptions
 from kubricks.control.status import StepFailed, post_event, write_status
 from kubricks.control.supervisor import Live, Step
 from kubricks.databricks import state as databricks_state
@@ -29,14 +29,10 @@ from kubricks.failures import api_trouble
 from kubricks.jobs import Decision, submission_refused, utc_now
 from kubricks.k8s.client import apply, delete_custom_object, delete_labelled, failure_of, read_namespace_labels
 from kubricks.spark import state as kubernetes_state
-from kubricks.spark.admission import POLICY_ENVIRONMENT, PodSecurity, Policy
+from kubricks.spark.admission import PodSecurity, Policy
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
 
 PLURAL = plural(SparkJob)
-DEFAULT_PULL_SECRET = os.environ.get("KUBRICKS_DEFAULT_PULL_SECRET") or None
-"""The pull Secret (a name: each namespace provides its own) of jobs that name none (--default-pull-secret)."""
-POLICY = Policy.from_json(os.environ.get(POLICY_ENVIRONMENT) or "{}")
-"""What Spark pods may ask for beyond Pod Security (kubricks run's --allowed-* options)."""
 SUBMITTING = (None, "Pending", "WaitingForImage")
 
 
@@ -76,7 +72,7 @@ async def sparkjob_event(
                 "databricks_clusters": databricks_clusters,
             }
             return partial(databricks_step, indexes=indexes, clients=memo.databricks)
-        return partial(kubernetes_step, images=spark_images, pods=spark_pods)
+        return partial(kubernetes_step, images=spark_images, pods=spark_pods, options=memo.options)
 
     memo.sparkjobs.observe(event["type"], body, new_step)
     if event["type"] == "DELETED":
@@ -111,16 +107,16 @@ async def finish(live: Live, decision: Decision) -> float | None:
 # --- Kubernetes ----------------------------------------------------------------------------------------------
 
 
-async def pod_security_of(namespace: str, status: dict[str, Any]) -> PodSecurity:
+async def pod_security_of(namespace: str, status: dict[str, Any], policy: Policy) -> PodSecurity:
     """The namespace's Pod Security level, read only when it counts: while the job is to submit."""
     if status.get("phase") not in SUBMITTING:
         return PodSecurity(namespace)
     labels = await asyncio.to_thread(read_namespace_labels, namespace)
-    return PodSecurity.of(namespace, labels, POLICY.default_pod_security_level)
+    return PodSecurity.of(namespace, labels, policy.default_pod_security_level)
 
 
 def observe_kubernetes(
-    body: kopf.Body, images: Any, pods: Any, pod_security: PodSecurity
+    body: kopf.Body, images: Any, pods: Any, pod_security: PodSecurity, options: OperatorOptions
 ) -> kubernetes_state.Observation:
     job = SparkJob.model_validate(dict(body))
     namespace, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
@@ -133,10 +129,10 @@ def observe_kubernetes(
         status=status,
         image=resolve_image(job.spec.image, namespace, images),
         pods=list(pods.get((namespace, attempt.app_id), [])),
-        default_pull_secret=DEFAULT_PULL_SECRET,
+        default_pull_secret=options.default_pull_secret,
         now=utc_now(),
         pod_security=pod_security,
-        policy=POLICY,
+        policy=options.policy,
     )
 
 
@@ -147,9 +143,9 @@ async def change_resources(decision: Decision, namespace: str, name: str) -> Non
         await asyncio.to_thread(apply, manifest)
 
 
-async def kubernetes_step(live: Live, images: Any, pods: Any) -> float | None:
-    pod_security = await pod_security_of(live.namespace, status_of(live.body))
-    observation = observe_kubernetes(live.body, images, pods, pod_security)
+async def kubernetes_step(live: Live, images: Any, pods: Any, options: OperatorOptions) -> float | None:
+    pod_security = await pod_security_of(live.namespace, status_of(live.body), options.policy)
+    observation = observe_kubernetes(live.body, images, pods, pod_security, options)
     decision = kubernetes_state.decide(observation)
     try:
         await change_resources(decision, live.namespace, live.name)

@@ -6,10 +6,9 @@ creates anything, and a job asking too much fails at once, naming the field to c
 allow instead.
 """
 
-import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from kubricks.api.sparkjob import KubernetesTarget, PodSpec, SparkJob
@@ -19,8 +18,6 @@ Level = Literal["privileged", "baseline", "restricted"]
 LEVELS: tuple[Level, ...] = ("privileged", "baseline", "restricted")
 """The Pod Security Standards' levels, from the least to the most restrictive."""
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
-POLICY_ENVIRONMENT = "KUBRICKS_POLICY"
-"""The variable ``kubricks run`` hands its policy options to the handlers in, as JSON."""
 
 BASELINE_CAPABILITIES = frozenset(
     {
@@ -187,14 +184,6 @@ class Policy:
     """The prefixes of the annotation keys jobs may put on their pods; empty: any."""
     default_pod_security_level: Level = "restricted"
     """The Pod Security level of a namespace without the pod-security.kubernetes.io/enforce label."""
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> "Policy":
-        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()}
-        return cls(**fields)
 
 
 def _service_account_violations(job: SparkJob, kubernetes: KubernetesTarget, policy: Policy) -> Iterator[str]:
