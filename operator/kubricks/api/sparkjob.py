@@ -1,7 +1,7 @@
 """SparkJob: one Spark application, run on this Kubernetes cluster or on Databricks."""
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -11,6 +11,7 @@ from kubricks.api.base import (
     ApiModel,
     CpuQuantity,
     MemorySize,
+    OneLine,
     Resource,
     ResourceName,
     Rule,
@@ -27,6 +28,24 @@ from kubricks.api.databricks import (
     ImageChoice,
     RegistryAuth,
     one_registry_credential,
+)
+from kubricks.api.pods import (
+    NAMED_LIST,
+    UNIQUE_NAMES,
+    Affinity,
+    Container,
+    DnsConfig,
+    EnvFromSource,
+    EnvMap,
+    EnvValueFromMap,
+    HostAlias,
+    InitContainer,
+    PodSecurityContext,
+    SecurityContext,
+    Template,
+    Toleration,
+    Volume,
+    VolumeMount,
 )
 
 
@@ -85,110 +104,8 @@ class AppSpec(ApiModel):
     """Arguments passed to the application."""
     spark_conf: StringMap = {}
     """Spark configuration, such as spark.sql.shuffle.partitions."""
-
-
-class Toleration(ApiModel):
-    """A Kubernetes toleration."""
-
-    key: Annotated[str, Field(max_length=316)] | None = None
-    """The taint key; empty with operator Exists tolerates everything."""
-    operator: Literal["Exists", "Equal"] | None = None
-    """Exists or Equal (the default)."""
-    value: Annotated[str, Field(max_length=63)] | None = None
-    """The taint value to match."""
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
-    """The taint effect to match; empty matches all."""
-    toleration_seconds: int | None = None
-    """How long a NoExecute taint is tolerated."""
-
-
-class SeccompProfile(ApiModel):
-    """A seccomp profile."""
-
-    rules: ClassVar = (
-        Rule(
-            cel="(self.type == 'Localhost') == has(self.localhostProfile)",
-            message="seccompProfile.localhostProfile (spec.kubernetes.driver / executor) is required with type "
-            "Localhost and must be omitted with any other type",
-            check=lambda profile: (profile.type == "Localhost") == (profile.localhost_profile is not None),
-        ),
-    )
-
-    type: Literal["RuntimeDefault", "Localhost", "Unconfined"]
-    """RuntimeDefault (the container runtime's profile), Localhost (a profile file on the node) or Unconfined."""
-    localhost_profile: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
-    """With type Localhost: the profile's path, relative to the kubelet's seccomp directory."""
-
-
-CapabilityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)]
-"""A Linux capability as Kubernetes names it, such as NET_BIND_SERVICE."""
-
-
-class Capabilities(ApiModel):
-    """Linux capabilities added to or dropped from the container runtime's default set."""
-
-    add: Annotated[list[CapabilityName], Field(max_length=64)] | None = None
-    """Capabilities to add, such as NET_BIND_SERVICE."""
-    drop: Annotated[list[CapabilityName], Field(max_length=64)] | None = None
-    """Capabilities to drop; replaces kubricks' default, ALL."""
-
-
-UserId = Annotated[int, Field(ge=0, le=2147483647)]
-
-
-class RunAs(ApiModel):
-    """Who a pod's processes run as, and under which seccomp profile."""
-
-    run_as_user: UserId | None = None
-    """The UID the processes run as; kubricks' default is 185, the user of its images."""
-    run_as_group: UserId | None = None
-    """The GID the processes run as; default: the image's."""
-    run_as_non_root: bool | None = None
-    """Whether the kubelet refuses to start a container that would run as root; kubricks' default is true."""
-    seccomp_profile: SeccompProfile | None = None
-    """The seccomp profile; kubricks' default is RuntimeDefault."""
-
-
-class PodSecurityContext(RunAs):
-    """Security settings of the whole pod, merged field by field over kubricks' defaults."""
-
-    fs_group: UserId | None = None
-    """A GID added to every process's groups, which owns the pod's volumes."""
-
-
-_ESCALATING = (
-    "(has(self.privileged) && self.privileged)"
-    " || (has(self.capabilities) && has(self.capabilities.add) && 'CAP_SYS_ADMIN' in self.capabilities.add)"
-)
-
-
-def _escalating(context: "SecurityContext") -> bool:
-    added = (context.capabilities.add if context.capabilities else None) or []
-    return bool(context.privileged) or "CAP_SYS_ADMIN" in added
-
-
-class SecurityContext(RunAs):
-    """Security settings of the Spark container, merged field by field over kubricks' defaults; those it shares
-    with podSecurityContext win over the pod's."""
-
-    rules: ClassVar = (
-        Rule(
-            # Kubernetes refuses a container that is privileged, or adds CAP_SYS_ADMIN, without privilege escalation.
-            cel=f"!({_ESCALATING}) || (has(self.allowPrivilegeEscalation) && self.allowPrivilegeEscalation)",
-            message="spec.kubernetes.driver.securityContext / executor.securityContext: privileged: true (or adding "
-            "CAP_SYS_ADMIN) needs allowPrivilegeEscalation: true, which kubricks' default (false) would contradict",
-            check=lambda context: not _escalating(context) or context.allow_privilege_escalation is True,
-        ),
-    )
-
-    allow_privilege_escalation: bool | None = None
-    """Whether a process may gain more privileges than its parent (setuid binaries); kubricks' default is false."""
-    privileged: bool | None = None
-    """Run the container privileged: with every capability and the node's devices."""
-    capabilities: Capabilities | None = None
-    """Linux capabilities; kubricks' default drops ALL."""
-    read_only_root_filesystem: bool | None = None
-    """Mount the image's file system read-only."""
+    hadoop_conf: StringMap = {}
+    """Hadoop configuration, such as fs.s3a.endpoint; each key becomes spark.hadoop.<key>."""
 
 
 def _cel_effective(field: str, test: str) -> str:
@@ -201,7 +118,7 @@ def _cel_effective(field: str, test: str) -> str:
     )
 
 
-def _effective(pod: "PodSpec", field: str) -> object:
+def _effective(pod: "PodSettings", field: str) -> object:
     """The container's ``field``, else the pod's (None when neither is set): what Kubernetes runs with."""
     for context in (pod.security_context, pod.pod_security_context):
         value = getattr(context, field, None)
@@ -210,10 +127,71 @@ def _effective(pod: "PodSpec", field: str) -> object:
     return None
 
 
-class PodSpec(ApiModel):
-    """Resources and placement of a Spark pod."""
+class PodSettings(ApiModel):
+    """Placement, environment, volumes and containers of a Spark pod."""
 
-    rules: ClassVar = (
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel=f"!{_cel_effective('runAsUser', '{} == 0')} || {_cel_effective('runAsNonRoot', '!{}')}",
+            message="spec.kubernetes.driver / executor: runAsUser 0 (root) needs runAsNonRoot: false beside it, in "
+            "securityContext or podSecurityContext; with kubricks' default, true, the container would never start",
+            check=lambda pod: _effective(pod, "run_as_user") != 0 or _effective(pod, "run_as_non_root") is False,
+        ),
+    )
+
+    labels: StringMap = {}
+    """Labels added to the pod."""
+    annotations: StringMap = {}
+    """Annotations added to the pod."""
+    env: EnvMap = {}
+    """Environment variables of the Spark container."""
+    env_value_from: EnvValueFromMap = {}
+    """Environment variables of the Spark container taken from a Secret, a ConfigMap or the pod, by name."""
+    env_from: Annotated[list[EnvFromSource], Field(max_length=16)] = []
+    """Every key of these Secrets and ConfigMaps as a variable of the Spark container."""
+    volume_mounts: Annotated[list[VolumeMount], Field(max_length=32)] = []
+    """Volumes of spec.kubernetes.volumes mounted into the Spark container."""
+    java_options: OneLine | None = None
+    """Extra JVM options (spark.driver.extraJavaOptions, spark.executor.extraJavaOptions), such as -XX:+UseG1GC."""
+    node_selector: StringMap = {}
+    """Node labels the pod must land on."""
+    affinity: Affinity | None = None
+    """Kubernetes affinity: nodes to land on, pods to land near or away from."""
+    tolerations: Annotated[list[Toleration], Field(max_length=32)] = []
+    """Taints the pod tolerates."""
+    priority_class_name: ResourceName | None = None
+    """The pod's PriorityClass."""
+    scheduler_name: ResourceName | None = None
+    """The scheduler that places the pod, such as volcano or yunikorn; the default scheduler by default."""
+    termination_grace_period_seconds: Annotated[int, Field(ge=0, le=86400)] | None = None
+    """How long the pod's containers get to stop after SIGTERM; 30 by default."""
+    host_aliases: Annotated[list[HostAlias], Field(max_length=16)] = []
+    """Lines added to the pod's /etc/hosts."""
+    dns_config: DnsConfig | None = None
+    """Resolver settings of the pod."""
+    sidecars: Annotated[list[Container], Field(max_length=8, json_schema_extra=NAMED_LIST), UNIQUE_NAMES] = []
+    """Containers that run beside the Spark container."""
+    init_containers: Annotated[
+        list[InitContainer], Field(max_length=8, json_schema_extra=NAMED_LIST), UNIQUE_NAMES
+    ] = []
+    """Containers that run to completion before the Spark container starts."""
+    security_context: SecurityContext | None = None
+    """The Spark container's security settings, over kubricks' restricted defaults (allowPrivilegeEscalation false,
+    capabilities drop ALL); the namespace's Pod Security level bounds how far they may relax them."""
+    pod_security_context: PodSecurityContext | None = None
+    """The pod's security settings, over kubricks' restricted defaults (runAsNonRoot true, runAsUser 185,
+    seccompProfile RuntimeDefault); the namespace's Pod Security level bounds how far they may relax them."""
+    template: Template | None = None
+    """A pod (metadata and spec) for anything the fields above do not say, merged as Spark merges
+    spark.kubernetes.driver.podTemplateFile / executor.podTemplateFile: what kubricks sets wins, lists add up, and
+    its first container is the Spark container."""
+
+
+class PodSpec(PodSettings):
+    """Resources, placement, environment and containers of a Spark pod; over spec.kubernetes.pods."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        *PodSettings.rules,
         Rule(
             # Malformed quantities pass here: the pattern refuses them with the clearer message. Both sides are whole
             # millicores; the 0.5 absorbs the rounding of double arithmetic (0.1 * 1000.0 > 100.0).
@@ -227,12 +205,6 @@ class PodSpec(ApiModel):
                 pod.core_limit is None
                 or cpu_millicores(pod.core_limit) >= cpu_millicores(pod.core_request or str(pod.cores))
             ),
-        ),
-        Rule(
-            cel=f"!{_cel_effective('runAsUser', '{} == 0')} || {_cel_effective('runAsNonRoot', '!{}')}",
-            message="spec.kubernetes.driver / executor: runAsUser 0 (root) needs runAsNonRoot: false beside it, in "
-            "securityContext or podSecurityContext; with kubricks' default, true, the container would never start",
-            check=lambda pod: _effective(pod, "run_as_user") != 0 or _effective(pod, "run_as_non_root") is False,
         ),
     )
 
@@ -248,22 +220,6 @@ class PodSpec(ApiModel):
     """Memory beyond the heap; defaults to Spark's (10% of memory, at least 384m; 40% for Python)."""
     gpus: Annotated[int, Field(ge=0, le=64)] = 0
     """NVIDIA GPUs (nvidia.com/gpu); needs the gpu image variant or an explicit image ref."""
-    labels: StringMap = {}
-    """Labels added to the pod."""
-    annotations: StringMap = {}
-    """Annotations added to the pod."""
-    env: StringMap = {}
-    """Environment variables of the Spark container."""
-    node_selector: StringMap = {}
-    """Node labels the pod must land on."""
-    tolerations: Annotated[list[Toleration], Field(max_length=32)] = []
-    """Taints the pod tolerates."""
-    security_context: SecurityContext | None = None
-    """The Spark container's security settings, over kubricks' restricted defaults (allowPrivilegeEscalation false,
-    capabilities drop ALL); the namespace's Pod Security level bounds how far they may relax them."""
-    pod_security_context: PodSecurityContext | None = None
-    """The pod's security settings, over kubricks' restricted defaults (runAsNonRoot true, runAsUser 185,
-    seccompProfile RuntimeDefault); the namespace's Pod Security level bounds how far they may relax them."""
 
 
 class ExecutorSpec(PodSpec):
@@ -271,6 +227,33 @@ class ExecutorSpec(PodSpec):
 
     instances: Annotated[int, Field(ge=0, le=10000)] = 2
     """How many executors (the initial number with dynamic allocation)."""
+
+
+NoComma = Annotated[str, Field(pattern=r"^[^,\s]+$", max_length=2048)]
+"""One item of a list that Spark keeps comma-separated in one property."""
+MavenCoordinate = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.+-]+$", max_length=512)]
+MavenModule = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$", max_length=512)]
+
+
+class Dependencies(ApiModel):
+    """What the driver fetches when the application starts, as spark-submit's --jars, --files, --py-files,
+    --archives, --packages, --exclude-packages and --repositories. Paths: local:// (in the image), http(s)://,
+    s3a://, gs://, abfss://, hdfs:// and whatever Hadoop file system the image carries."""
+
+    jars: Annotated[list[NoComma], Field(max_length=128)] = []
+    """Jars on the driver's and the executors' class path (spark.jars)."""
+    files: Annotated[list[NoComma], Field(max_length=128)] = []
+    """Files put in each executor's working directory (spark.files)."""
+    py_files: Annotated[list[NoComma], Field(max_length=128)] = []
+    """.py, .zip and .egg files on the Python path (spark.submit.pyFiles)."""
+    archives: Annotated[list[NoComma], Field(max_length=128)] = []
+    """Archives unpacked in each executor's working directory; name#alias names the directory (spark.archives)."""
+    packages: Annotated[list[MavenCoordinate], Field(max_length=128)] = []
+    """Maven coordinates, groupId:artifactId:version, resolved with their dependencies (spark.jars.packages)."""
+    exclude_packages: Annotated[list[MavenModule], Field(max_length=128)] = []
+    """groupId:artifactId of dependencies left out of packages' resolution (spark.jars.excludes)."""
+    repositories: Annotated[list[NoComma], Field(max_length=32)] = []
+    """Maven repositories searched for packages besides Maven Central (spark.jars.repositories)."""
 
 
 class DynamicAllocation(ApiModel):
@@ -293,10 +276,54 @@ class DynamicAllocation(ApiModel):
     """The most executors."""
 
 
+ROLES = ("pods", "driver", "executor")
+
+
+def _cel_mounts_declared(settings: str) -> str:
+    """CEL: every volumeMount of ``settings`` (a PodSettings) and of its containers names a volume of the job."""
+    declared = "has(self.volumes) && self.volumes.exists(v, v.name == m.name)"
+    own = f"(!has({settings}.volumeMounts) || {settings}.volumeMounts.all(m, {declared}))"
+    container_mounts = f"!has(c.volumeMounts) || c.volumeMounts.all(m, {declared})"
+    containers = [
+        f"(!has({settings}.{kind}) || {settings}.{kind}.all(c, {container_mounts}))"
+        for kind in ("sidecars", "initContainers")
+    ]
+    return " && ".join([own, *containers])
+
+
+def _undeclared_mounts(kubernetes: "KubernetesTarget") -> set[str]:
+    declared = {volume.name for volume in kubernetes.volumes}
+    mounts = set()
+    for role in ROLES:
+        settings: PodSettings = getattr(kubernetes, role)
+        mounts |= {mount.name for mount in settings.volume_mounts}
+        for container in (*settings.sidecars, *settings.init_containers):
+            mounts |= {mount.name for mount in container.volume_mounts}
+    return mounts - declared
+
+
+def _over(shared: Any, own: Any) -> Any:
+    if isinstance(own, dict):
+        return {**shared, **own}
+    if isinstance(own, list):
+        return [*shared, *own]
+    if own is None:
+        return shared
+    if isinstance(own, ApiModel) and isinstance(shared, ApiModel):
+        return shared.model_copy(update={name: value for name, value in own if value is not None})
+    return own
+
+
 class KubernetesTarget(ApiModel):
     """Run as Spark driver and executor pods on this cluster."""
 
     rules: ClassVar = (
+        Rule(
+            cel=" && ".join(_cel_mounts_declared(f"self.{role}") for role in ROLES),
+            message="spec.kubernetes: every volumeMounts[].name (of pods, driver, executor and their sidecars and "
+            "initContainers) must name a volume of spec.kubernetes.volumes",
+            check=lambda kubernetes: not _undeclared_mounts(kubernetes),
+        ),
         Rule(
             cel="self.dynamicAllocation.enabled || self.executor.instances >= 1",
             message="spec.kubernetes.executor.instances must be at least 1 unless dynamicAllocation is enabled",
@@ -315,8 +342,25 @@ class KubernetesTarget(ApiModel):
     """The executor pods."""
     dynamic_allocation: DynamicAllocation = DynamicAllocation()
     """Dynamic allocation of executors."""
+    volumes: Annotated[list[Volume], Field(max_length=32, json_schema_extra=NAMED_LIST), UNIQUE_NAMES] = []
+    """Volumes the driver's and the executors' containers may mount (volumeMounts)."""
+    pods: PodSettings = PodSettings()
+    """Settings the driver and the executors share; their own add to these (labels, env, lists) or replace them."""
+    deps: Dependencies = Dependencies()
+    """Jars, files and packages fetched when the application starts."""
+    spark_config_map: ResourceName | None = None
+    """A ConfigMap in the job's namespace with Spark's configuration files: spark-defaults.conf (under
+    app.sparkConf and what kubricks sets), log4j2.properties and any other file of SPARK_CONF_DIR."""
     driver_start_timeout_seconds: Annotated[int, Field(ge=10, le=86400)] = 600
     """How long the driver pod may take to start running (scheduling, image pull) before the attempt fails."""
+
+    def settings(self, role: Literal["driver", "executor"]) -> PodSpec:
+        """The role's pod settings over the shared ones (spec.kubernetes.pods): maps merged and lists added up,
+        the role's entries last; objects merged field by field; any other value the role's when it sets one."""
+        own: PodSpec = getattr(self, role)
+        return own.model_copy(
+            update={name: _over(getattr(self.pods, name), getattr(own, name)) for name in PodSettings.model_fields}
+        )
 
 
 class NewCluster(ClusterShape):
