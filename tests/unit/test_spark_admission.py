@@ -38,16 +38,59 @@ def job(changes: dict[str, Any] | None = None) -> SparkJob:
 def findings(changes: dict[str, Any]) -> set[tuple[str, str, str]]:
     resource = job(changes)
     assert resource.spec.kubernetes is not None
-    return {
-        (f.field, f.value, f.needs)
-        for f in pod_security_findings(resource.spec.kubernetes, resource.spec.app.spark_conf)
-    }
+    return {(f.field, f.value, f.needs) for f in pod_security_findings(resource)}
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
         ({}, set()),
+        # Sidecars, init containers, shared pod settings, volumes and the raw template are checked as rendered.
+        (
+            {"spec.kubernetes.pods.sidecars": [{"name": "proxy", "securityContext": ESCALATING}]},
+            {
+                (f"spec.kubernetes.{role} (container proxy).securityContext.{field}", value, needs)
+                for role in ("driver", "executor")
+                for field, value, needs in (
+                    ("privileged", "true", "privileged"),
+                    ("allowPrivilegeEscalation", "true", "baseline"),
+                )
+            },
+        ),
+        (
+            {"spec.kubernetes.driver.initContainers": [{"name": "fetch", "securityContext": {"runAsUser": 0}}]},
+            {("spec.kubernetes.driver (container fetch).securityContext.runAsUser", "0", "baseline")},
+        ),
+        (
+            {
+                "spec.kubernetes.volumes": [{"name": "node", "hostPath": {"path": "/etc"}}],
+                "spec.kubernetes.executor.volumeMounts": [{"name": "node", "mountPath": "/node"}],
+            },
+            {("spec.kubernetes.volumes[node].hostPath", "/etc", "privileged")},
+        ),
+        (
+            {"spec.kubernetes.driver.template": {"spec": {"hostNetwork": True}}},
+            {("spec.kubernetes.driver.template.spec.hostNetwork", "true", "privileged")},
+        ),
+        (
+            {"spec.kubernetes.executor.template": {"spec": {"containers": [{"name": "spark"}, {"name": "raw"}]}}},
+            {
+                (
+                    "spec.kubernetes.executor (container raw).securityContext.allowPrivilegeEscalation",
+                    "unset",
+                    "baseline",
+                ),
+                (
+                    "spec.kubernetes.executor (container raw).securityContext.capabilities.drop",
+                    "[] without ALL",
+                    "baseline",
+                ),
+            },
+        ),
+        (
+            {"spec.kubernetes.driver.template": {"spec": {"securityContext": {"runAsUser": 1000}}}},
+            set(),
+        ),
         # What every level allows: other users and groups, a read-only root, Localhost seccomp, NET_BIND_SERVICE.
         (
             {
@@ -159,6 +202,12 @@ def findings(changes: dict[str, Any]) -> set[tuple[str, str, str]]:
     ],
     ids=[
         "defaults",
+        "shared-sidecar",
+        "init-container",
+        "host-path-volume",
+        "template-host-network",
+        "template-container",
+        "template-pod-user",
         "allowed-everywhere",
         "privileged",
         "capabilities-beyond-each-level",

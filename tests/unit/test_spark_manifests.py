@@ -50,7 +50,7 @@ def rendered(file: str, changes: dict[str, Any] | None = None) -> dict[str, dict
 
 def properties(file: str, changes: dict[str, Any] | None = None) -> dict[str, str]:
     resource = job(file, changes)
-    return spark_properties(resource, attempt(resource), IMAGE, None)
+    return spark_properties(Submission.of(resource, attempt(resource), IMAGE, None))
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_driver_pod_follows_sparks_conventions() -> None:
 def test_properties_name_the_driver_its_service_and_the_executors() -> None:
     resource = job("sparkjob-kubernetes-wheel.yaml")
     names = attempt(resource)
-    conf = spark_properties(resource, names, IMAGE, None)
+    conf = spark_properties(Submission.of(resource, names, IMAGE, None))
     assert conf["spark.driver.host"] == f"{names.service}.team.svc"
     assert conf["spark.kubernetes.driver.pod.name"] == names.driver_pod
     assert conf["spark.kubernetes.namespace"] == "team"
@@ -232,7 +232,7 @@ def test_dynamic_allocation_uses_shuffle_tracking() -> None:
 
 def test_executor_placement_goes_through_conf_and_a_pod_template() -> None:
     resource = job("sparkjob-kubernetes-gpu.yaml")
-    data = config_map(resource, attempt(resource), IMAGE, None)["data"]
+    data = config_map(Submission.of(resource, attempt(resource), IMAGE, None))["data"]
     conf = properties("sparkjob-kubernetes-gpu.yaml")
     assert conf["spark.kubernetes.executor.node.selector.nvidia.com/gpu.present"] == "true"
     assert conf["spark.kubernetes.executor.podTemplateFile"] == "/opt/spark/conf/executor-pod-template.yaml"
@@ -309,7 +309,7 @@ def test_properties_are_escaped_as_javas_properties_store(key: str, value: str, 
 def test_driver_pod_of_a_databricks_job_is_an_error() -> None:
     resource = SparkJob.model_validate(example("sparkjob-databricks-new-cluster.yaml"))
     with pytest.raises(ValueError, match="targets Databricks"):
-        driver_pod(resource, Attempt("x", "team", UID, 1), IMAGE, None)
+        driver_pod(Submission.of(resource, Attempt("x", "team", UID, 1), IMAGE, None))
 
 
 def submission(changes: dict[str, Any]) -> Submission:
@@ -448,14 +448,14 @@ def test_a_gpu_job_turns_on_the_rapids_its_image_carries(
 ) -> None:
     resource = job("sparkjob-kubernetes-wheel.yaml", changes)
     assert _rapids(Submission.of(resource, attempt(resource), IMAGE, None, rapids)) == expected
-    conf = spark_properties(resource, attempt(resource), IMAGE, None, rapids)
+    conf = spark_properties(Submission.of(resource, attempt(resource), IMAGE, None, rapids))
     assert conf.get("spark.plugins") == (expected or resource.spec.app.spark_conf).get("spark.plugins")
 
 
 def test_the_operators_executor_labels_win_over_the_users() -> None:
     mine = {"spec.kubernetes.executor": {**BASE_EXECUTOR, "labels": {"kubricks.dev/sparkjob": "someone-else"}}}
     resource = job("sparkjob-kubernetes-wheel.yaml", mine)
-    conf = spark_properties(resource, attempt(resource), IMAGE, None)
+    conf = spark_properties(Submission.of(resource, attempt(resource), IMAGE, None))
     assert conf["spark.kubernetes.executor.label.kubricks.dev/sparkjob"] == "etl-daily"
 
 
@@ -516,9 +516,9 @@ def security_contexts(role: str, changes: dict[str, Any]) -> tuple[dict[str, Any
     """The pod's and the Spark container's securityContext of the driver pod, or of the executor pod template."""
     resource = job("sparkjob-kubernetes-wheel.yaml", {f"spec.kubernetes.{role}.{k}": v for k, v in changes.items()})
     if role == "driver":
-        pod = driver_pod(resource, attempt(resource), IMAGE, None)
+        pod = driver_pod(Submission.of(resource, attempt(resource), IMAGE, None))
     else:
-        data = config_map(resource, attempt(resource), IMAGE, None)["data"]
+        data = config_map(Submission.of(resource, attempt(resource), IMAGE, None))["data"]
         pod = yaml.safe_load(data["executor-pod-template.yaml"])
     (container,) = pod["spec"]["containers"]
     return pod["spec"]["securityContext"], container["securityContext"]
@@ -577,10 +577,10 @@ def test_the_executor_pod_template_always_carries_the_security_contexts() -> Non
     """Spark builds each executor on the template's first container; a user's own template file never replaces it."""
     mine = {"spec.app.sparkConf": {"spark.kubernetes.executor.podTemplateFile": "/opt/app/mine.yaml"}}
     resource = job("sparkjob-kubernetes-jar.yaml", mine)
-    conf = spark_properties(resource, attempt(resource), IMAGE, None)
+    conf = spark_properties(Submission.of(resource, attempt(resource), IMAGE, None))
     assert conf["spark.kubernetes.executor.podTemplateFile"] == "/opt/spark/conf/executor-pod-template.yaml"
     template = yaml.safe_load(
-        config_map(resource, attempt(resource), IMAGE, None)["data"]["executor-pod-template.yaml"]
+        config_map(Submission.of(resource, attempt(resource), IMAGE, None))["data"]["executor-pod-template.yaml"]
     )
     assert template == {
         "apiVersion": "v1",

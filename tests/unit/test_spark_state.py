@@ -443,9 +443,60 @@ DRIVER_LABELS = {"spark-role": "driver", "spark-app-selector": "spark-1"}
             },
             PodView("e", "executor", "Pending", "", unschedulable="no node fits"),
         ),
+        (
+            {
+                "metadata": {"name": "d", "labels": DRIVER_LABELS},
+                "status": {
+                    "phase": "Running",
+                    "containerStatuses": [
+                        {"name": "proxy", "state": {"running": {}}},
+                        {"name": "spark-kubernetes-driver", "state": {"terminated": {"exitCode": 0}}},
+                    ],
+                },
+            },
+            PodView("d", "driver", "Succeeded", "spark-1", exit_code=0),
+        ),
+        (
+            {
+                "metadata": {"name": "d", "labels": DRIVER_LABELS},
+                "status": {
+                    "phase": "Running",
+                    "containerStatuses": [
+                        {"name": "log-shipper", "state": {"terminated": {"exitCode": 0}}},
+                        {
+                            "name": "spark-kubernetes-driver",
+                            "state": {"terminated": {"exitCode": 1, "message": "boom"}},
+                        },
+                    ],
+                },
+            },
+            PodView("d", "driver", "Failed", "spark-1", message="boom", exit_code=1),
+        ),
+        (
+            {
+                "metadata": {"name": "d", "labels": DRIVER_LABELS},
+                "status": {
+                    "phase": "Running",
+                    "containerStatuses": [
+                        {"name": "proxy", "state": {"terminated": {"exitCode": 2}}},
+                        {"name": "spark-kubernetes-driver", "state": {"running": {}}},
+                    ],
+                },
+            },
+            PodView("d", "driver", "Running", "spark-1"),
+        ),
         ({}, PodView("", "", "Pending", "")),
     ],
-    ids=["terminated", "waiting", "evicted-and-deleting", "unschedulable-without-message", "empty"],
+    ids=[
+        "terminated",
+        "waiting",
+        "evicted-and-deleting",
+        "unschedulable-without-message",
+        "spark-done-while-a-sidecar-runs",
+        "spark-failed-while-a-sidecar-runs",
+        "a-sidecar-ended-while-spark-runs",
+        "empty",
+    ],
 )
 def test_pod_view_reads_each_part_of_a_pod(pod: dict[str, Any], view: PodView) -> None:
     assert pod_view(pod) == view

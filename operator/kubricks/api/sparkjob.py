@@ -107,6 +107,10 @@ class AppSpec(ApiModel):
     hadoop_conf: StringMap = {}
     """Hadoop configuration, such as fs.s3a.endpoint; each key becomes spark.hadoop.<key>."""
 
+    def conf(self) -> dict[str, str]:
+        """The Spark configuration the job asks for: hadoopConf as spark.hadoop.*, under sparkConf."""
+        return {**{f"spark.hadoop.{key}": value for key, value in self.hadoop_conf.items()}, **self.spark_conf}
+
 
 def _cel_effective(field: str, test: str) -> str:
     """CEL: ``test`` (a template of the value) holds for the container's ``field``, else for the pod's; false
@@ -302,15 +306,16 @@ def _undeclared_mounts(kubernetes: "KubernetesTarget") -> set[str]:
     return mounts - declared
 
 
-def _over(shared: Any, own: Any) -> Any:
+def _over(name: str, shared: Any, own: Any) -> Any:
+    """One field of the role's pod settings over the shared one's."""
+    if own is None or name == "template":
+        return shared if own is None else own
     if isinstance(own, dict):
         return {**shared, **own}
     if isinstance(own, list):
         return [*shared, *own]
-    if own is None:
-        return shared
     if isinstance(own, ApiModel) and isinstance(shared, ApiModel):
-        return shared.model_copy(update={name: value for name, value in own if value is not None})
+        return shared.model_copy(update={field: value for field, value in own if value is not None})
     return own
 
 
@@ -356,10 +361,13 @@ class KubernetesTarget(ApiModel):
 
     def settings(self, role: Literal["driver", "executor"]) -> PodSpec:
         """The role's pod settings over the shared ones (spec.kubernetes.pods): maps merged and lists added up,
-        the role's entries last; objects merged field by field; any other value the role's when it sets one."""
+        the role's entries last; objects merged field by field; a template and any other value the role's when it
+        sets one."""
         own: PodSpec = getattr(self, role)
         return own.model_copy(
-            update={name: _over(getattr(self.pods, name), getattr(own, name)) for name in PodSettings.model_fields}
+            update={
+                name: _over(name, getattr(self.pods, name), getattr(own, name)) for name in PodSettings.model_fields
+            }
         )
 
 

@@ -146,7 +146,7 @@ def submit_run(
     choice = target.cluster
     if choice.new:
         tags = _tags("SparkJob", metadata)
-        conf = {**job.spec.app.spark_conf, **rapids_conf(job.spec.app.spark_conf, rapids)}
+        conf = {**job.spec.app.conf(), **rapids_conf(job.spec.app.spark_conf, rapids)}
         run_task["new_cluster"] = cluster_spec(choice.new, image_url, auth, tags, conf)
     else:
         run_task["existing_cluster_id"] = choice.existing_cluster_id or cluster_id

@@ -27,7 +27,14 @@ from kubricks.databricks.client import DatabricksClient
 from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated, truncated
 from kubricks.failures import api_trouble
 from kubricks.jobs import Decision, submission_refused, utc_now
-from kubricks.k8s.client import apply, delete_custom_object, delete_labelled, failure_of, read_namespace_labels
+from kubricks.k8s.client import (
+    apply,
+    delete_custom_object,
+    delete_labelled,
+    failure_of,
+    read_config_map_data,
+    read_namespace_labels,
+)
 from kubricks.spark import state as kubernetes_state
 from kubricks.spark.admission import PodSecurity, Policy
 from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
@@ -115,8 +122,21 @@ async def pod_security_of(namespace: str, status: dict[str, Any], policy: Policy
     return PodSecurity.of(namespace, labels, policy.default_pod_security_level)
 
 
+async def spark_config_of(namespace: str, status: dict[str, Any], spec: kopf.Spec) -> dict[str, str] | None:
+    """The files of the job's sparkConfigMap, read only while the job is to submit; None when it is missing."""
+    name = (spec.get("kubernetes") or {}).get("sparkConfigMap")
+    if not name or status.get("phase") not in SUBMITTING:
+        return {}
+    return await asyncio.to_thread(read_config_map_data, namespace, name)
+
+
 def observe_kubernetes(
-    body: kopf.Body, images: Any, pods: Any, pod_security: PodSecurity, options: OperatorOptions
+    body: kopf.Body,
+    images: Any,
+    pods: Any,
+    pod_security: PodSecurity,
+    options: OperatorOptions,
+    spark_config: dict[str, str] | None = None,
 ) -> kubernetes_state.Observation:
     job = SparkJob.model_validate(dict(body))
     namespace, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
@@ -133,6 +153,7 @@ def observe_kubernetes(
         now=utc_now(),
         pod_security=pod_security,
         policy=options.policy,
+        spark_config=spark_config,
     )
 
 
@@ -145,7 +166,8 @@ async def change_resources(decision: Decision, namespace: str, name: str) -> Non
 
 async def kubernetes_step(live: Live, images: Any, pods: Any, options: OperatorOptions) -> float | None:
     pod_security = await pod_security_of(live.namespace, status_of(live.body), options.policy)
-    observation = observe_kubernetes(live.body, images, pods, pod_security, options)
+    spark_config = await spark_config_of(live.namespace, status_of(live.body), live.body.spec)
+    observation = observe_kubernetes(live.body, images, pods, pod_security, options, spark_config)
     decision = kubernetes_state.decide(observation)
     try:
         await change_resources(decision, live.namespace, live.name)

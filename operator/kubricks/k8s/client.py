@@ -2,8 +2,9 @@
 
 import base64
 import json
+from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import urllib3
 from kubernetes import client, config
@@ -61,9 +62,79 @@ def read_config_map(namespace: str, name: str) -> dict[str, str]:
     return dict(_read("ConfigMap", namespace, name).data or {})
 
 
+def default_namespace() -> str:
+    """The namespace of the kubeconfig's current context, as kubectl picks it: "default" when it names none."""
+    try:
+        _, current = config.list_kube_config_contexts()
+    except config.ConfigException:
+        return "default"
+    return str(current["context"].get("namespace") or "default")
+
+
+def read_custom_object(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+    """A kubricks resource as the API server serves it; None when it does not exist."""
+    try:
+        found = client.CustomObjectsApi(api_client()).get_namespaced_custom_object(
+            GROUP, VERSION, namespace, plural, name
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return cast(dict[str, Any], found)
+
+
+def read_pod(namespace: str, name: str) -> dict[str, Any] | None:
+    """A pod as the API server serves it; None when it does not exist."""
+    try:
+        pod = client.CoreV1Api(api_client()).read_namespaced_pod(name, namespace)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return dict(api_client().sanitize_for_serialization(pod))
+
+
+def list_pods(namespace: str, selector: str) -> list[dict[str, Any]]:
+    pods = client.CoreV1Api(api_client()).list_namespaced_pod(namespace, label_selector=selector).items
+    return [api_client().sanitize_for_serialization(pod) for pod in pods]
+
+
+def open_pod_log(namespace: str, name: str, *, follow: bool, tail_lines: int | None) -> Iterator[bytes] | None:
+    """The log of a pod's container, line by line as the API server sends it (with ``follow``, until the
+    container ends); None when the pod does not exist. The request is made here, so that its errors come before
+    any line."""
+    try:
+        response = client.CoreV1Api(api_client()).read_namespaced_pod_log(
+            name, namespace, follow=follow, tail_lines=tail_lines, _preload_content=False
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    # Typed as the log's text, which it is only with _preload_content; without, the response to read from.
+    return _lines(cast(urllib3.HTTPResponse, response))
+
+
+def _lines(response: urllib3.HTTPResponse) -> Iterator[bytes]:
+    with response:
+        yield from response
+
+
 def read_namespace_labels(name: str) -> dict[str, str]:
     metadata = client.CoreV1Api(api_client()).read_namespace(name).metadata
     return dict((metadata.labels if metadata else None) or {})
+
+
+def read_config_map_data(namespace: str, name: str) -> dict[str, str] | None:
+    """A ConfigMap's text files by name; None when it does not exist."""
+    try:
+        config_map = client.CoreV1Api(api_client()).read_namespaced_config_map(name, namespace)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return dict(config_map.data or {})
 
 
 def patch_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:

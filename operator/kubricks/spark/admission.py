@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kubricks.api.sparkjob import KubernetesTarget, PodSpec, SparkJob
-from kubricks.spark.manifests import SERVICE_ACCOUNT, container_security_context, pod_security_context
+from kubricks.spark.manifests import (
+    DRIVER_CONTAINER,
+    EXECUTOR_CONTAINER,
+    SERVICE_ACCOUNT,
+    Attempt,
+    Submission,
+    driver_pod,
+    executor_pod_template,
+)
 
 Level = Literal["privileged", "baseline", "restricted"]
 LEVELS: tuple[Level, ...] = ("privileged", "baseline", "restricted")
@@ -118,15 +126,59 @@ def pod_annotations(role: str, spec: PodSpec, spark_conf: Mapping[str, str]) -> 
 
 
 def _roles(kubernetes: KubernetesTarget) -> tuple[tuple[str, PodSpec], ...]:
-    return ("driver", kubernetes.driver), ("executor", kubernetes.executor)
+    return ("driver", kubernetes.settings("driver")), ("executor", kubernetes.settings("executor"))
 
 
-def pod_security_findings(kubernetes: KubernetesTarget, spark_conf: Mapping[str, str]) -> list[Finding]:
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+
+def rendered_pods(job: SparkJob) -> dict[str, dict[str, Any]]:
+    """The driver pod and the executor pod template as an attempt would create them: what is checked is what
+    runs, whatever field (a sidecar, a volume, the raw template) it came from."""
+    name, namespace = job.metadata.get("name", "job"), job.metadata.get("namespace", "default")
+    submission = Submission.of(job, Attempt(name, namespace, "admission", 1), job.spec.image.ref or "image", None)
+    return {"driver": driver_pod(submission)["spec"], "executor": executor_pod_template(submission)["spec"]}
+
+
+def _container_field(role: str, spark_container: str, container: Mapping[str, Any]) -> str:
+    if container.get("name") == spark_container:
+        return f"spec.kubernetes.{role}"
+    return f"spec.kubernetes.{role} (container {container.get('name')})"
+
+
+def pod_findings(role: str, pod: Mapping[str, Any], spark_container: str) -> list[Finding]:
+    """What a rendered pod needs beyond the restricted level: its containers' and its own securityContexts, host
+    namespaces and hostPath volumes."""
+    field = f"spec.kubernetes.{role}"
+    pod_context = pod.get("securityContext") or {}
+    found = []
+    for container in [*pod.get("initContainers", []), *pod.get("containers", [])]:
+        container_field = _container_field(role, spark_container, container)
+        for finding in security_context_findings(container_field, pod_context, container.get("securityContext") or {}):
+            # The pod's own settings are reported once, for the Spark container.
+            if container_field == field or not finding.field.startswith(f"{container_field}.podSecurityContext"):
+                found.append(finding)
+    for key in HOST_NAMESPACES:
+        if pod.get(key):
+            found.append(Finding(f"{field}.template.spec.{key}", "true", "privileged"))
+    for volume in pod.get("volumes", []):
+        if "hostPath" in volume:
+            path = volume["hostPath"].get("path", "")
+            found.append(Finding(f"spec.kubernetes.volumes[{volume['name']}].hostPath", path, "privileged"))
+    return found
+
+
+def pod_security_findings(job: SparkJob) -> list[Finding]:
     """Every setting of the driver's and the executors' pods that the restricted level forbids."""
+    kubernetes = job.spec.kubernetes
+    if kubernetes is None:
+        return []
+    spark_conf = job.spec.app.spark_conf
+    pods = rendered_pods(job)
+    containers = {"driver": DRIVER_CONTAINER, "executor": EXECUTOR_CONTAINER}
     found = []
     for role, spec in _roles(kubernetes):
-        field = f"spec.kubernetes.{role}"
-        found += security_context_findings(field, pod_security_context(spec), container_security_context(spec))
+        found += pod_findings(role, pods[role], containers[role])
         for key, (source, value) in pod_annotations(role, spec, spark_conf).items():
             # AppArmor, chosen by annotation: baseline lets a pod pick a profile, never go without one.
             if key.startswith(APPARMOR_ANNOTATION) and not _confined(value):
@@ -136,7 +188,7 @@ def pod_security_findings(kubernetes: KubernetesTarget, spark_conf: Mapping[str,
         if volume and volume["type"] in VOLUME_NEEDS:
             kind = volume["type"]
             found.append(Finding(f'spec.app.sparkConf["{key}"]', f"an executor {kind} volume", VOLUME_NEEDS[kind]))
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _confined(apparmor: str) -> bool:
@@ -148,7 +200,7 @@ def pod_security_refusal(job: SparkJob, pod_security: PodSecurity) -> str | None
     kubernetes = job.spec.kubernetes
     if kubernetes is None:
         return None
-    beyond = [f for f in pod_security_findings(kubernetes, job.spec.app.spark_conf) if not pod_security.allows(f)]
+    beyond = [f for f in pod_security_findings(job) if not pod_security.allows(f)]
     if not beyond:
         return None
     needed = min((f.needs for f in beyond), key=LEVELS.index)

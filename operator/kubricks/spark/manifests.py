@@ -7,15 +7,17 @@ driver code runs unchanged. Where they differ on purpose, a comment says why.
 """
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from kubricks.api.base import ApiModel, memory_bytes
 from kubricks.api.crd import GROUP, VERSION
-from kubricks.api.sparkjob import ExecutorSpec, KubernetesTarget, PodSpec, SparkJob
+from kubricks.api.pods import Container
+from kubricks.api.sparkjob import KubernetesTarget, PodSettings, PodSpec, SparkJob
 from kubricks.images.render import GPU_DISCOVERY_SCRIPT, SPARK_UID, WHEEL_LAUNCHER, rapids_plugins
 
 SPARK_CONF_DIR = "/opt/spark/conf"
@@ -122,22 +124,43 @@ def main_resource(job: SparkJob) -> tuple[str, str, list[str]]:
     return app.main_class or "", resource, list(app.arguments)
 
 
-def _merged(defaults: dict[str, Any], overrides: ApiModel | None) -> dict[str, Any]:
+def _merged(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """``overrides`` over ``defaults``, field by field, one level deep: capabilities.add leaves the default drop."""
     merged = dict(defaults)
-    for key, value in (overrides.to_json() if overrides else {}).items():
+    for key, value in overrides.items():
         merged[key] = {**defaults[key], **value} if isinstance(defaults.get(key), dict) else value
     return merged
 
 
-def pod_security_context(spec: PodSpec) -> dict[str, Any]:
-    """The pod's securityContext: the restricted defaults with the job's podSecurityContext over them."""
-    return _merged(RESTRICTED_POD_SECURITY_CONTEXT, spec.pod_security_context)
+def _security_context(
+    defaults: Mapping[str, Any], template: Mapping[str, Any] | None, own: ApiModel | None
+) -> dict[str, Any]:
+    """kubricks' restricted defaults, under a template's settings, under the job's own fields."""
+    return _merged(_merged(defaults, template or {}), own.to_json() if own else {})
 
 
-def container_security_context(spec: PodSpec) -> dict[str, Any]:
-    """The Spark container's securityContext: the restricted defaults with the job's securityContext over them."""
-    return _merged(RESTRICTED_CONTAINER_SECURITY_CONTEXT, spec.security_context)
+def pod_security_context(spec: PodSettings) -> dict[str, Any]:
+    """The pod's securityContext: the restricted defaults, the template's, then the job's podSecurityContext."""
+    template_spec = (spec.template or {}).get("spec") or {}
+    return _security_context(
+        RESTRICTED_POD_SECURITY_CONTEXT, template_spec.get("securityContext"), spec.pod_security_context
+    )
+
+
+def container_security_context(spec: PodSettings) -> dict[str, Any]:
+    """The Spark container's securityContext: the restricted defaults, the template's Spark container's, then the
+    job's securityContext."""
+    return _security_context(
+        RESTRICTED_CONTAINER_SECURITY_CONTEXT,
+        template_spark_container(spec).get("securityContext"),
+        spec.security_context,
+    )
+
+
+def template_spark_container(spec: PodSettings) -> dict[str, Any]:
+    """The template's first container, which Spark builds its own on."""
+    containers = ((spec.template or {}).get("spec") or {}).get("containers") or [{}]
+    return dict(containers[0])
 
 
 def service_account(job: SparkJob) -> str:
@@ -160,17 +183,35 @@ class Submission:
     pull_secrets: list[str]
     rapids: str | None = None
     """The RAPIDS Accelerator version the image carries."""
+    spark_config: Mapping[str, str] = field(default_factory=dict)
+    """The files of spec.kubernetes.sparkConfigMap, by name."""
 
     @classmethod
     def of(
-        cls, job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
+        cls,
+        job: SparkJob,
+        attempt: Attempt,
+        image: str,
+        image_pull_secret: str | None,
+        rapids: str | None = None,
+        spark_config: Mapping[str, str] | None = None,
     ) -> "Submission":
         if job.spec.kubernetes is None:
             raise ValueError("spec.kubernetes is not set: this SparkJob targets Databricks")
-        return cls(job, job.spec.kubernetes, attempt, image, pull_secrets(job, image_pull_secret), rapids)
+        return cls(
+            job, job.spec.kubernetes, attempt, image, pull_secrets(job, image_pull_secret), rapids, spark_config or {}
+        )
+
+    @property
+    def driver(self) -> PodSpec:
+        return self.kubernetes.settings("driver")
+
+    @property
+    def executor(self) -> PodSpec:
+        return self.kubernetes.settings("executor")
 
     def roles(self) -> tuple[tuple[str, PodSpec], tuple[str, PodSpec]]:
-        return ("driver", self.kubernetes.driver), ("executor", self.kubernetes.executor)
+        return ("driver", self.driver), ("executor", self.executor)
 
 
 # --- spark.properties, one option per concern ------------------------------------------------------------
@@ -222,7 +263,7 @@ def _driver_endpoint(s: Submission) -> dict[str, str]:
 
 
 def _sizes(s: Submission) -> dict[str, str]:
-    driver, executor = s.kubernetes.driver, s.kubernetes.executor
+    driver, executor = s.driver, s.kubernetes.executor
     return {
         "spark.driver.cores": str(driver.cores),
         "spark.driver.memory": driver.memory,
@@ -253,16 +294,17 @@ def _gpus(s: Submission) -> dict[str, str]:
             conf[f"spark.{role}.resource.gpu.amount"] = str(spec.gpus)
             conf[f"spark.{role}.resource.gpu.vendor"] = GPU_VENDOR
             conf[f"spark.{role}.resource.gpu.discoveryScript"] = GPU_DISCOVERY_SCRIPT
-    executor = s.kubernetes.executor
+    executor = s.executor
     if executor.gpus:
         conf["spark.task.resource.gpu.amount"] = f"{executor.gpus / executor.cores:g}"
     return conf
 
 
 def _executor_pods(s: Submission) -> dict[str, str]:
-    """What the driver puts on the executor pods it creates; securityContext and tolerations need a pod template,
-    which also wins over any the user's sparkConf names."""
-    executor = s.kubernetes.executor
+    """What the driver puts on the executor pods it creates through Spark's own settings; what Spark has no setting
+    for (securityContexts, volumes, env from Secrets, affinity, containers...) the executor pod template carries,
+    which also wins over any template the user's sparkConf names."""
+    executor = s.executor
     conf = {}
     for key, value in executor.labels.items():
         conf[f"spark.kubernetes.executor.label.{key}"] = value
@@ -273,6 +315,33 @@ def _executor_pods(s: Submission) -> dict[str, str]:
     for key, value in executor.env.items():
         conf[f"spark.executorEnv.{key}"] = value
     conf["spark.kubernetes.executor.podTemplateFile"] = f"{SPARK_CONF_DIR}/{EXECUTOR_TEMPLATE_FILE}"
+    return conf
+
+
+def _java_options(s: Submission) -> dict[str, str]:
+    return {f"spark.{role}.extraJavaOptions": spec.java_options for role, spec in s.roles() if spec.java_options}
+
+
+DEPENDENCY_PROPERTIES = {
+    "jars": "spark.jars",
+    "files": "spark.files",
+    "py_files": "spark.submit.pyFiles",
+    "archives": "spark.archives",
+    "packages": "spark.jars.packages",
+    "exclude_packages": "spark.jars.excludes",
+    "repositories": "spark.jars.repositories",
+}
+IVY_DIR = f"{LOCAL_DIR}/ivy"
+"""Where the driver resolves packages: the image's user may have no writable home, and the root file system may
+be read-only."""
+
+
+def _dependencies(s: Submission) -> dict[str, str]:
+    """spec.kubernetes.deps as spark-submit's --jars, --files, ... would set them; the driver fetches them."""
+    deps = s.kubernetes.deps
+    conf = {key: ",".join(getattr(deps, name)) for name, key in DEPENDENCY_PROPERTIES.items() if getattr(deps, name)}
+    if deps.packages:
+        conf["spark.jars.ivy"] = IVY_DIR
     return conf
 
 
@@ -311,20 +380,41 @@ PROPERTY_OPTIONS: tuple[Callable[[Submission], dict[str, str]], ...] = (
     _gpus,
     _rapids,
     _dynamic_allocation,
+    _java_options,
+    _dependencies,
 )
 """Applied in order over app.sparkConf: the user's executor labels first, so kubricks' own names and labels,
 which it finds the pods by, win over anything a user sets."""
 
 
-def spark_properties(
-    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
-) -> dict[str, str]:
-    """The spark.properties the driver reads, as spark-submit's cluster mode would write it."""
-    submission = Submission.of(job, attempt, image, image_pull_secret, rapids)
-    properties: dict[str, str] = dict(job.spec.app.spark_conf)
+def spark_properties(submission: Submission) -> dict[str, str]:
+    """The spark.properties the driver reads, as spark-submit's cluster mode would write it: the sparkConfigMap's
+    spark-defaults.conf, under the job's configuration, under what kubricks sets."""
+    defaults = parse_properties(submission.spark_config.get(SPARK_DEFAULTS_FILE, ""))
+    properties: dict[str, str] = {**defaults, **submission.job.spec.app.conf()}
     for option in PROPERTY_OPTIONS:
         properties.update(option(submission))
     return dict(sorted(properties.items()))
+
+
+SPARK_DEFAULTS_FILE = "spark-defaults.conf"
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """spark-defaults.conf as Spark reads it: one property per line, the key ending at the first blank, = or :,
+    # and ! lines comments."""
+    properties = {}
+    for line in text.splitlines():
+        entry = line.strip()
+        if not entry or entry[0] in "#!":
+            continue
+        entry_match = PROPERTY_ENTRY.fullmatch(entry)
+        if entry_match:
+            properties[entry_match["key"]] = entry_match["value"]
+    return properties
+
+
+PROPERTY_ENTRY = re.compile(r"(?P<key>[^\s=:]+)(\s*[=:]\s*|\s+)?(?P<value>.*)")
 
 
 JAVA_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}
@@ -384,33 +474,137 @@ def _selector(attempt: Attempt) -> dict[str, str]:
     return {"spark-app-selector": attempt.app_id, "spark-role": "driver"}
 
 
-def _tolerations(spec: PodSpec) -> list[dict[str, Any]]:
+def _tolerations(spec: PodSettings) -> list[dict[str, Any]]:
     return [t.to_json() for t in spec.tolerations]
 
 
-def executor_pod_template(executor: ExecutorSpec) -> dict[str, Any]:
-    """Spark has no setting for securityContexts or tolerations; an executor pod template carries them. Spark
-    builds the executor container on the template's first one."""
+# --- what the driver and the executor pods share -------------------------------------------------------------
+
+
+def env_list(env: Mapping[str, str], value_from: Mapping[str, ApiModel]) -> list[dict[str, Any]]:
+    """A container's env as Kubernetes lists it: the literal values, then those taken from elsewhere, by name."""
+    return [
+        *({"name": name, "value": value} for name, value in sorted(env.items())),
+        *({"name": name, "valueFrom": source.to_json()} for name, source in sorted(value_from.items())),
+    ]
+
+
+def _spark_container_extras(spec: PodSettings) -> dict[str, Any]:
+    """What the job adds to the Spark container beyond kubricks' own: env from Secrets, ConfigMaps and the pod,
+    and its volumes."""
+    return {
+        "envFrom": [source.to_json() for source in spec.env_from],
+        "volumeMounts": [mount.to_json() for mount in spec.volume_mounts],
+    }
+
+
+def user_container(container: Container, image: str) -> dict[str, Any]:
+    """A sidecar or an init container: the job's image by default, restricted like the Spark container."""
+    fields = container.to_json()
+    fields.update(
+        image=container.image or image,
+        env=env_list(container.env, container.env_value_from),
+        securityContext=_security_context(RESTRICTED_CONTAINER_SECURITY_CONTEXT, None, container.security_context),
+    )
+    fields.pop("envValueFrom", None)
+    return _without_empty(fields)
+
+
+def _mounted_volumes(s: Submission, spec: PodSettings) -> list[dict[str, Any]]:
+    """The job's volumes that this pod's containers mount: one the pod does not use (a Secret that only the
+    driver reads) is left out of it."""
+    containers: list[PodSettings | Container] = [spec, *spec.sidecars, *spec.init_containers]
+    used = {mount.name for container in containers for mount in container.volume_mounts}
+    return [volume.to_json() for volume in s.kubernetes.volumes if volume.name in used]
+
+
+def _pod_extras(s: Submission, spec: PodSettings) -> dict[str, Any]:
+    """The pod-level fields a job may set that Spark has no setting for."""
+    return {
+        "affinity": spec.affinity.to_json() if spec.affinity else None,
+        "tolerations": _tolerations(spec),
+        "priorityClassName": spec.priority_class_name,
+        "schedulerName": spec.scheduler_name,
+        "terminationGracePeriodSeconds": spec.termination_grace_period_seconds,
+        "hostAliases": [alias.to_json() for alias in spec.host_aliases],
+        "dnsConfig": spec.dns_config.to_json() if spec.dns_config else None,
+        "initContainers": [user_container(c, s.image) for c in spec.init_containers],
+        "volumes": _mounted_volumes(s, spec),
+    }
+
+
+def over_template(template: Mapping[str, Any], ours: Mapping[str, Any]) -> dict[str, Any]:
+    """``ours`` over a template, as Spark builds its pods on a pod template file: maps merged (ours win), lists
+    added up (the template's first), any other value ours."""
+    merged = dict(template)
+    for key, value in ours.items():
+        theirs = template.get(key)
+        if isinstance(value, dict) and isinstance(theirs, dict):
+            merged[key] = over_template(theirs, value)
+        elif isinstance(value, list) and isinstance(theirs, list):
+            merged[key] = [*theirs, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def on_template(spec: PodSettings, pod: dict[str, Any]) -> dict[str, Any]:
+    """A pod built on the job's template: its first container is the Spark container (ours merged over it), its
+    other containers stay beside it, before the job's sidecars."""
+    template = spec.template or {}
+    if not template:
+        return pod
+    template_spec = dict(template.get("spec") or {})
+    template_containers = template_spec.pop("containers", None) or [{}]
+    spark, *sidecars = pod["spec"]["containers"]
+    containers = [over_template(template_containers[0], spark), *template_containers[1:], *sidecars]
+    metadata = template.get("metadata") or {}
+    merged_metadata = over_template(
+        {k: metadata[k] for k in ("labels", "annotations") if k in metadata}, pod["metadata"]
+    )
+    return {
+        **pod,
+        "metadata": merged_metadata,
+        "spec": {**over_template(template_spec, pod["spec"]), "containers": containers},
+    }
+
+
+# --- the executors ---------------------------------------------------------------------------------------------
+
+
+def executor_pod_template(s: Submission) -> dict[str, Any]:
+    """What Spark has no setting for, the executor pod template carries: securityContexts, volumes, env from
+    elsewhere, affinity, containers. Spark builds the executor container on the template's first one."""
+    executor = s.executor
+    spark_container = {
+        "name": EXECUTOR_CONTAINER,
+        "env": env_list({}, executor.env_value_from),
+        **_spark_container_extras(executor),
+        "securityContext": container_security_context(executor),
+    }
     spec = {
         "securityContext": pod_security_context(executor),
-        "containers": [{"name": EXECUTOR_CONTAINER, "securityContext": container_security_context(executor)}],
-        "tolerations": _tolerations(executor),
+        **_pod_extras(s, executor),
+        "containers": [_without_empty(spark_container), *(user_container(c, s.image) for c in executor.sidecars)],
     }
-    return {"apiVersion": "v1", "kind": "Pod", "spec": _without_empty(spec)}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {}, "spec": _without_empty(spec)}
+    return _without_empty(on_template(executor, pod))
 
 
-def config_map(
-    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
-) -> dict[str, Any]:
-    submission = Submission.of(job, attempt, image, image_pull_secret, rapids)
+SPARK_CONFIG_VOLUME_FILES = (PROPERTIES_FILE, EXECUTOR_TEMPLATE_FILE, SPARK_DEFAULTS_FILE)
+"""Files of the driver's conf directory that kubricks writes; a sparkConfigMap's own of these names are left out
+(its spark-defaults.conf is read into spark.properties)."""
+
+
+def config_map(s: Submission) -> dict[str, Any]:
     data = {
-        PROPERTIES_FILE: render_properties(spark_properties(job, attempt, image, image_pull_secret, rapids)),
-        EXECUTOR_TEMPLATE_FILE: yaml.safe_dump(executor_pod_template(submission.kubernetes.executor), sort_keys=False),
+        PROPERTIES_FILE: render_properties(spark_properties(s)),
+        EXECUTOR_TEMPLATE_FILE: yaml.safe_dump(executor_pod_template(s), sort_keys=False),
     }
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": _metadata(attempt.config_map, attempt, owner_reference(job, attempt.uid)),
+        "metadata": _metadata(s.attempt.config_map, s.attempt, owner_reference(s.job, s.attempt.uid)),
         "data": data,
         # As Spark's own: each attempt has its own, never changed, so the kubelet need not watch it.
         "immutable": True,
@@ -421,14 +615,14 @@ def config_map(
 
 
 def _driver_memory_mib(s: Submission) -> int:
-    driver = s.kubernetes.driver
+    driver = s.driver
     memory_mib = memory_bytes(driver.memory) // 2**20
     return memory_mib + overhead_mib(driver, memory_mib, is_python(s.job))
 
 
 def _driver_resources(s: Submission) -> dict[str, Any]:
     """As BasicDriverFeatureStep: a CPU limit only when one is set; the memory limit is the request."""
-    driver, memory = s.kubernetes.driver, f"{_driver_memory_mib(s)}Mi"
+    driver, memory = s.driver, f"{_driver_memory_mib(s)}Mi"
     limits: dict[str, str] = {"cpu": driver.core_limit} if driver.core_limit else {}
     limits["memory"] = memory
     if driver.gpus:
@@ -446,7 +640,7 @@ def _driver_env(s: Submission) -> list[dict[str, Any]]:
         },
         {"name": "SPARK_LOCAL_DIRS", "value": LOCAL_DIR},
         {"name": "SPARK_CONF_DIR", "value": SPARK_CONF_DIR},
-        *({"name": key, "value": value} for key, value in sorted(s.kubernetes.driver.env.items())),
+        *env_list(s.driver.env, s.driver.env_value_from),
     ]
 
 
@@ -457,31 +651,36 @@ def _driver_args(s: Submission) -> list[str]:
 
 
 def _driver_container(s: Submission) -> dict[str, Any]:
-    return {
-        "name": DRIVER_CONTAINER,
-        "image": s.image,
-        "imagePullPolicy": "IfNotPresent",
-        "args": _driver_args(s),
-        "ports": [
-            {"name": "driver-rpc-port", "containerPort": DRIVER_PORT, "protocol": "TCP"},
-            {"name": "blockmanager", "containerPort": BLOCK_MANAGER_PORT, "protocol": "TCP"},
-            {"name": "spark-ui", "containerPort": UI_PORT, "protocol": "TCP"},
-        ],
-        "env": _driver_env(s),
-        "resources": _driver_resources(s),
-        "securityContext": container_security_context(s.kubernetes.driver),
-        # A failed driver's last log lines become its termination message, and so the job's.
-        "terminationMessagePolicy": "FallbackToLogsOnError",
-        "volumeMounts": [
-            {"name": "spark-conf-volume-driver", "mountPath": SPARK_CONF_DIR},
-            {"name": "spark-local-dir-1", "mountPath": LOCAL_DIR},
-        ],
-    }
+    extras = _spark_container_extras(s.driver)
+    return _without_empty(
+        {
+            "name": DRIVER_CONTAINER,
+            "image": s.image,
+            "imagePullPolicy": "IfNotPresent",
+            "args": _driver_args(s),
+            "ports": [
+                {"name": "driver-rpc-port", "containerPort": DRIVER_PORT, "protocol": "TCP"},
+                {"name": "blockmanager", "containerPort": BLOCK_MANAGER_PORT, "protocol": "TCP"},
+                {"name": "spark-ui", "containerPort": UI_PORT, "protocol": "TCP"},
+            ],
+            "env": _driver_env(s),
+            "envFrom": extras["envFrom"],
+            "resources": _driver_resources(s),
+            "securityContext": container_security_context(s.driver),
+            # A failed driver's last log lines become its termination message, and so the job's.
+            "terminationMessagePolicy": "FallbackToLogsOnError",
+            "volumeMounts": [
+                {"name": "spark-conf-volume-driver", "mountPath": SPARK_CONF_DIR},
+                {"name": "spark-local-dir-1", "mountPath": LOCAL_DIR},
+                *extras["volumeMounts"],
+            ],
+        }
+    )
 
 
 def _driver_metadata(s: Submission) -> dict[str, Any]:
     """The user's labels first: the selector labels the Service and the operator find the driver by win."""
-    driver, attempt = s.kubernetes.driver, s.attempt
+    driver, attempt = s.driver, s.attempt
     labels = {
         **driver.labels,
         "spark-app-selector": attempt.app_id,
@@ -492,8 +691,22 @@ def _driver_metadata(s: Submission) -> dict[str, Any]:
     return _without_empty({**metadata, "annotations": dict(driver.annotations)})
 
 
+def _conf_volume(s: Submission) -> dict[str, Any]:
+    """The driver's conf directory: kubricks' ConfigMap, and with a sparkConfigMap, its files beside."""
+    ours: dict[str, Any] = {"name": s.attempt.config_map}
+    theirs = s.kubernetes.spark_config_map
+    if not theirs:
+        return {"name": "spark-conf-volume-driver", "configMap": {**ours, "defaultMode": 420}}
+    files = sorted(name for name in s.spark_config if name not in SPARK_CONFIG_VOLUME_FILES)
+    sources: list[dict[str, Any]] = [{"configMap": ours}]
+    if files:
+        sources.append({"configMap": {"name": theirs, "items": [{"key": name, "path": name} for name in files]}})
+    return {"name": "spark-conf-volume-driver", "projected": {"sources": sources, "defaultMode": 420}}
+
+
 def _driver_spec(s: Submission) -> dict[str, Any]:
-    driver = s.kubernetes.driver
+    driver = s.driver
+    extras = _pod_extras(s, driver)
     return _without_empty(
         {
             "restartPolicy": "Never",
@@ -501,24 +714,16 @@ def _driver_spec(s: Submission) -> dict[str, Any]:
             "securityContext": pod_security_context(driver),
             "imagePullSecrets": [{"name": secret} for secret in s.pull_secrets],
             "nodeSelector": dict(driver.node_selector),
-            "tolerations": _tolerations(driver),
-            "containers": [_driver_container(s)],
-            "volumes": [
-                {"name": "spark-conf-volume-driver", "configMap": {"name": s.attempt.config_map, "defaultMode": 420}},
-                {"name": "spark-local-dir-1", "emptyDir": {}},
-            ],
+            **extras,
+            "containers": [_driver_container(s), *(user_container(c, s.image) for c in driver.sidecars)],
+            "volumes": [_conf_volume(s), {"name": "spark-local-dir-1", "emptyDir": {}}, *extras["volumes"]],
         }
     )
 
 
-def driver_pod(job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None) -> dict[str, Any]:
-    submission = Submission.of(job, attempt, image, image_pull_secret)
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": _driver_metadata(submission),
-        "spec": _driver_spec(submission),
-    }
+def driver_pod(s: Submission) -> dict[str, Any]:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": _driver_metadata(s), "spec": _driver_spec(s)}
+    return on_template(s.driver, pod)
 
 
 def _without_empty(fields: dict[str, Any]) -> dict[str, Any]:
@@ -582,14 +787,16 @@ def driver_rbac(namespace: str) -> list[dict[str, Any]]:
 
 
 def attempt_resources(
-    job: SparkJob, attempt: Attempt, image: str, image_pull_secret: str | None, rapids: str | None = None
+    job: SparkJob,
+    attempt: Attempt,
+    image: str,
+    image_pull_secret: str | None,
+    rapids: str | None = None,
+    spark_config: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Everything one attempt creates, in creation order: the driver pod last, when its conf exists. ``rapids``
-    is the RAPIDS Accelerator version the image carries, which a GPU job turns on."""
-    resources = [] if job.spec.kubernetes and job.spec.kubernetes.service_account else driver_rbac(attempt.namespace)
-    return [
-        *resources,
-        config_map(job, attempt, image, image_pull_secret, rapids),
-        driver_service(job, attempt),
-        driver_pod(job, attempt, image, image_pull_secret),
-    ]
+    is the RAPIDS Accelerator version the image carries, which a GPU job turns on; ``spark_config`` the files of
+    the job's sparkConfigMap."""
+    s = Submission.of(job, attempt, image, image_pull_secret, rapids, spark_config)
+    resources = [] if s.kubernetes.service_account else driver_rbac(attempt.namespace)
+    return [*resources, config_map(s), driver_service(job, attempt), driver_pod(s)]

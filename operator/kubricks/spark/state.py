@@ -28,13 +28,14 @@ from kubricks.jobs import (
     submission_refused,
 )
 from kubricks.spark.admission import PodSecurity, Policy, refusal
-from kubricks.spark.manifests import Attempt, attempt_resources
+from kubricks.spark.manifests import DRIVER_CONTAINER, EXECUTOR_CONTAINER, Attempt, attempt_resources
 
 TARGET = "kubernetes"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
 LOG_TAIL_LINES = 20
 """How many of a failed driver's last log lines (its termination message) the job's status.message shows."""
 DRIVER_GRACE_SECONDS = 30.0
+SPARK_CONTAINERS = (DRIVER_CONTAINER, EXECUTOR_CONTAINER)
 """How long a just-created driver pod may be missing from the watch before it counts as gone."""
 
 
@@ -63,6 +64,8 @@ class Observation(JobContext):
     """The Pod Security level of the job's namespace, read while the job is to submit (restricted otherwise)."""
     policy: Policy = field(default_factory=Policy)
     """What the operator's admin allows the job's pods."""
+    spark_config: Mapping[str, str] | None = field(default_factory=dict)
+    """The files of the job's sparkConfigMap, read while the job is to submit; None when that ConfigMap is missing."""
 
 
 def attempt_of(obs: Observation) -> Attempt:
@@ -94,8 +97,7 @@ def pod_view(pod: Mapping[str, Any]) -> PodView:
     """The parts of a pod (as the API serves it) that the state machine reads."""
     metadata, status = pod.get("metadata") or {}, pod.get("status") or {}
     labels = metadata.get("labels") or {}
-    containers = status.get("containerStatuses") or []
-    state = (containers[0].get("state") or {}) if containers else {}
+    state = _spark_container_state(status.get("containerStatuses") or [])
     detail = state.get("terminated") or state.get("waiting") or {}
     unschedulable = next(
         (
@@ -108,7 +110,7 @@ def pod_view(pod: Mapping[str, Any]) -> PodView:
     return PodView(
         name=metadata.get("name", ""),
         role=labels.get("spark-role", ""),
-        phase=status.get("phase") or "Pending",
+        phase=_spark_phase(status.get("phase") or "Pending", state),
         app_id=labels.get("spark-app-selector", ""),
         reason=detail.get("reason") or status.get("reason") or "",
         message=(detail.get("message") or status.get("message") or "").strip(),
@@ -116,6 +118,21 @@ def pod_view(pod: Mapping[str, Any]) -> PodView:
         unschedulable=unschedulable,
         deleting=bool(metadata.get("deletionTimestamp")),
     )
+
+
+def _spark_container_state(statuses: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The Spark container's state: a pod with sidecars lists them too, in no promised order."""
+    spark = [s for s in statuses if s.get("name") in SPARK_CONTAINERS] or statuses[:1]
+    return (spark[0].get("state") or {}) if spark else {}
+
+
+def _spark_phase(pod_phase: str, state: Mapping[str, Any]) -> str:
+    """The pod's phase as far as Spark goes: a pod whose Spark container ended is done, even while a sidecar keeps
+    the pod Running."""
+    terminated = state.get("terminated")
+    if pod_phase == "Running" and terminated:
+        return "Succeeded" if terminated.get("exitCode") == 0 else "Failed"
+    return pod_phase
 
 
 # --- phases -------------------------------------------------------------------------------------------
@@ -126,13 +143,23 @@ def pending(obs: Observation) -> Decision:
     if waiting:
         return waiting
     # Before anything is created, and before waiting for the image: a job asking too much fails at once.
-    refused = refusal(obs.job, obs.pod_security, obs.policy)
+    refused = refusal(obs.job, obs.pod_security, obs.policy) or _missing_spark_config(obs)
     if refused:
         return submission_refused(obs, TARGET, refused)
     if obs.image.ref is None:
         message = f"waiting for the image: {obs.image.waiting}"
         return Decision(status=_status(obs, "WaitingForImage", False, "WaitingForImage", message))
     return submit(obs, obs.image.ref)
+
+
+def _missing_spark_config(obs: Observation) -> str | None:
+    kubernetes = obs.job.spec.kubernetes
+    if obs.spark_config is not None or kubernetes is None:
+        return None
+    return (
+        f"spec.kubernetes.sparkConfigMap: the ConfigMap {kubernetes.spark_config_map} does not exist in namespace "
+        f"{attempt_of(obs).namespace}; create it or remove the field"
+    )
 
 
 def submit(obs: Observation, image: str) -> Decision:
@@ -155,7 +182,7 @@ def submit(obs: Observation, image: str) -> Decision:
             nextAttemptTime=None,
             kubernetes={**_kubernetes_status(obs), "executors": _executors(obs)},
         ),
-        create=attempt_resources(obs.job, attempt, image, pull_secret, obs.image.rapids),
+        create=attempt_resources(obs.job, attempt, image, pull_secret, obs.image.rapids, obs.spark_config),
         wake_after=float(timeout),
         event=("Normal", "Submitted", message),
     )
