@@ -96,6 +96,32 @@ CASES = [
     Invalid("job-app-none", WHEEL_JOB, {"spec.app.wheel": DELETE}, "spec.app"),
     Invalid("job-app-two", WHEEL_JOB, {"spec.app.mainApplicationFile": "local:///opt/app/main.py"}, "spec.app"),
     Invalid("job-target-none", WHEEL_JOB, {"spec.kubernetes": DELETE}, "spec.kubernetes"),
+    # Pod fields: what Kubernetes would refuse when the driver is created is refused when the job is applied.
+    Invalid(
+        "job-mount-undeclared-volume",
+        WHEEL_JOB,
+        {"spec.kubernetes.pods": {"volumeMounts": [{"name": "nowhere", "mountPath": "/x"}]}},
+        "spec.kubernetes.volumes",
+    ),
+    Invalid(
+        "job-volume-two-sources",
+        WHEEL_JOB,
+        {"spec.kubernetes.volumes": [{"name": "v", "emptyDir": {}, "secret": {"secretName": "s"}}]},
+        "spec.kubernetes.volumes",
+    ),
+    Invalid(
+        "job-volume-names-repeated",
+        WHEEL_JOB,
+        {"spec.kubernetes.volumes": [{"name": "v", "emptyDir": {}}, {"name": "v", "emptyDir": {}}]},
+        "spec.kubernetes.volumes",
+    ),
+    Invalid("job-jar-with-comma", WHEEL_JOB, {"spec.kubernetes.deps": {"jars": ["a.jar,b.jar"]}}, "deps.jars"),
+    Invalid(
+        "job-sidecar-names-repeated",
+        WHEEL_JOB,
+        {"spec.kubernetes.driver.sidecars": [{"name": "a"}, {"name": "a"}]},
+        "spec.kubernetes.driver.sidecars",
+    ),
     Invalid(
         "job-target-two",
         WHEEL_JOB,

@@ -292,7 +292,7 @@ def _cel_mounts_declared(settings: str) -> str:
         f"(!has({settings}.{kind}) || {settings}.{kind}.all(c, {container_mounts}))"
         for kind in ("sidecars", "initContainers")
     ]
-    return " && ".join([own, *containers])
+    return f"(!has({settings}) || (" + " && ".join([own, *containers]) + "))"
 
 
 def _undeclared_mounts(kubernetes: "KubernetesTarget") -> set[str]:
