@@ -20,7 +20,7 @@ from kubricks.handlers import cluster as _cluster  # noqa: F401 - importing a ha
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
 from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
 from kubricks.handlers import workspace as _workspace  # noqa: F401
-from kubricks.spark.manifests import JOB_LABEL
+from kubricks.spark.attempt import JOB_LABEL
 
 FINALIZER = f"{GROUP}/finalizer"
 """Held only by objects with cleanup outside Kubernetes: Databricks SparkJobs (their run) and DatabricksClusters."""

@@ -8,8 +8,8 @@ import yaml
 
 from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
+from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import (
-    Attempt,
     Submission,
     _driver_metadata,
     _driver_resources,
@@ -54,7 +54,13 @@ def properties(file: str, changes: dict[str, Any] | None = None) -> dict[str, st
 
 
 @pytest.mark.parametrize(
-    "file", ["sparkjob-kubernetes-wheel.yaml", "sparkjob-kubernetes-gpu.yaml", "sparkjob-kubernetes-jar.yaml"]
+    "file",
+    [
+        "sparkjob-kubernetes-wheel.yaml",
+        "sparkjob-kubernetes-gpu.yaml",
+        "sparkjob-kubernetes-jar.yaml",
+        "sparkjob-kubernetes-pods.yaml",
+    ],
 )
 def test_golden_manifests(file: str) -> None:
     """Set KUBRICKS_UPDATE_GOLDEN=1 to rewrite them after an intended change; review the diff."""

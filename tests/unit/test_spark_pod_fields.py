@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from kubricks.api.sparkjob import SparkJob
 from kubricks.jobs import ImageState
+from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import (
     RESTRICTED_CONTAINER_SECURITY_CONTEXT,
-    Attempt,
     Submission,
     attempt_resources,
     over_template,
@@ -214,6 +214,23 @@ EXECUTOR = "spec.containers[spark-kubernetes-executor]"
             "spec.securityContext",
             {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": 8},
         ),
+        # A template's lists inside a securityContext are taken once, not added to themselves.
+        (
+            {"spec.kubernetes.driver.template": {"spec": {"securityContext": {"supplementalGroups": [1000]}}}},
+            "driver",
+            "spec.securityContext.supplementalGroups",
+            [1000],
+        ),
+        (
+            {
+                "spec.kubernetes.executor.template": {
+                    "spec": {"containers": [{"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"]}}}]}
+                }
+            },
+            "executor",
+            f"{EXECUTOR}.securityContext.capabilities",
+            {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+        ),
         # Shared settings: maps merged with the role's winning, lists added up.
         (
             {"spec.kubernetes.pods.labels": {"team": "a", "tier": "x"}, "spec.kubernetes.driver.labels": {"tier": "y"}},
@@ -251,6 +268,8 @@ EXECUTOR = "spec.containers[spark-kubernetes-executor]"
         "template-pod-field",
         "template-labels",
         "security-context-layers",
+        "template-pod-groups-once",
+        "template-container-capabilities-once",
         "shared-labels",
         "shared-tolerations",
     ],

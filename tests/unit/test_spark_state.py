@@ -1,5 +1,6 @@
 """The SparkJob state machine, table-driven: (phase, what is observed) → (next phase, reason, actions)."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -8,8 +9,8 @@ import pytest
 from kubricks.api.sparkjob import SparkJob
 from kubricks.jobs import Decision, ImageState, progress_of, submission_refused
 from kubricks.k8s.conditions import Progress
-from kubricks.spark.manifests import Attempt
-from kubricks.spark.state import Observation, PodView, decide, pod_view
+from kubricks.spark.attempt import Attempt
+from kubricks.spark.state import Observation, PodView, decide, failed_driver, log_tail, pod_view
 from tests.invalid_manifests import example, patched
 from tests.support import decision_summary
 
@@ -71,6 +72,7 @@ def test_a_new_job_submits_its_first_attempt() -> None:
             "driverPod": "etl-daily-1-25cf8fca-driver",
             "driverService": "etl-daily-1-25cf8fca-driver-svc",
             "executors": {"failed": 0, "pending": 0, "running": 0, "succeeded": 0},
+            "uiUrl": "http://etl-daily-1-25cf8fca-driver-svc.team.svc:4040/",
         },
         "create": ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "Pod"],
         "event": ("Normal", "Submitted", created),
@@ -511,3 +513,35 @@ def test_the_rapids_an_image_carries_reaches_a_gpu_jobs_spark_conf() -> None:
     decision = decide(Observation(job(gpu), UID, 3, {}, rapids, NOW))
     conf = next(m for m in decision.create if m["kind"] == "ConfigMap")["data"]["spark.properties"]
     assert "spark.plugins=com.nvidia.spark.SQLPlugin\n" in conf
+
+
+SHUTDOWN = [f"26/11/24 11:14:51 INFO ShutdownHookManager: step {n}" for n in range(30)]
+PYTHON_ERROR = ["Traceback (most recent call last):", '  File "/opt/app/main.py", line 3', "KeyError: 'CFG_X'"]
+JVM_ERROR = ['Exception in thread "main" java.lang.IllegalStateException: no input', "\tat org.example.Main.main"]
+
+
+@pytest.mark.parametrize(
+    ("log", "tail"),
+    [
+        (["one", "two"], ["one", "two"]),
+        (["start", *PYTHON_ERROR, *SHUTDOWN], [*PYTHON_ERROR, *SHUTDOWN[:17]]),
+        (["start", *JVM_ERROR, *SHUTDOWN], [*JVM_ERROR, *SHUTDOWN[:18]]),
+        ([*SHUTDOWN[:20], *PYTHON_ERROR, *SHUTDOWN[:5]], [*SHUTDOWN[8:20], *PYTHON_ERROR, *SHUTDOWN[:5]]),
+        ([*PYTHON_ERROR, *SHUTDOWN, *PYTHON_ERROR, *SHUTDOWN], [*PYTHON_ERROR, *SHUTDOWN[:17]]),
+    ],
+    ids=["short", "python-error-before-shutdown", "jvm-error-before-shutdown", "error-among-the-last", "last-error"],
+)
+def test_a_failed_drivers_tail_starts_at_its_error(log: list[str], tail: list[str]) -> None:
+    assert log_tail("\n".join(log)).splitlines() == tail
+
+
+def test_a_failed_driver_says_why_from_its_log_read_once() -> None:
+    failed = driver("Failed", reason="Error", exit_code=1, message="26/11/24 INFO only the shutdown")
+    observation = Observation(job(), UID, 3, RUNNING, IMAGE, NOW, pods=[failed])
+    assert failed_driver(observation) == failed
+    with_log = replace(observation, driver_log="\n".join(["start", *PYTHON_ERROR, *SHUTDOWN]))
+    message = decide(with_log).status["message"]
+    assert "KeyError: 'CFG_X'" in message
+    assert failed_driver(replace(observation, status={**RUNNING, "phase": "Failed"})) is None
+    oom = replace(observation, pods=[driver("Failed", reason="OOMKilled", exit_code=137)])
+    assert failed_driver(oom) is None

@@ -87,8 +87,10 @@ def _ordered(node: Schema) -> Schema:
 def structural_schema(node: Schema, defs: dict[str, Schema], *, defaults: bool = True) -> Schema:
     node = _resolve(node, defs)
     node.pop("title", None)
-    if node.get("additionalProperties") is False:
-        del node["additionalProperties"]
+    if node.get("additionalProperties") is False or node.get("x-kubernetes-preserve-unknown-fields"):
+        # With preserve-unknown-fields beside it, additionalProperties would make the API server prune what is
+        # nested as unknown to an empty schema.
+        node.pop("additionalProperties", None)
     if "patternProperties" in node:
         # Structural schemas cannot constrain map keys: keyed_map() checks them in CEL instead.
         (values,) = node.pop("patternProperties").values()

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from kubricks.api.base import (
     AGE_COLUMN,
+    DNS_LABEL,
     PHASE_COLUMN,
     ApiModel,
     CpuQuantity,
@@ -39,6 +40,7 @@ from kubricks.api.pods import (
     EnvMap,
     EnvValueFromMap,
     HostAlias,
+    HostName,
     InitContainer,
     PodSecurityContext,
     SecurityContext,
@@ -280,6 +282,112 @@ class DynamicAllocation(ApiModel):
     """The most executors."""
 
 
+class UiService(ApiModel):
+    """A Service of its own for the Spark UI (the driver's headless Service serves it inside the cluster already)."""
+
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
+    """ClusterIP, NodePort or LoadBalancer."""
+    port: Annotated[int, Field(ge=1, le=65535)] = 4040
+    """The Service's port; it forwards to the UI's 4040."""
+    labels: StringMap = {}
+    """Labels added to the Service."""
+    annotations: StringMap = {}
+    """Annotations added to the Service, such as a cloud load balancer's."""
+
+
+class IngressTls(ApiModel):
+    """TLS for some of the Ingress's hosts."""
+
+    hosts: Annotated[list[HostName], Field(max_length=16)] = []
+    """The hosts the certificate covers; the Ingress's host by default."""
+    secret_name: ResourceName | None = None
+    """The kubernetes.io/tls Secret with the certificate; the Ingress controller's default certificate without."""
+
+
+class UiIngress(ApiModel):
+    """An Ingress that serves the Spark UI under a host name of its own."""
+
+    host: HostName
+    """The host name, such as etl-daily.spark.example.com."""
+    class_name: ResourceName | None = None
+    """The IngressClass; the cluster's default class without."""
+    tls: Annotated[list[IngressTls], Field(max_length=4)] = []
+    """TLS settings; plain HTTP without."""
+    annotations: StringMap = {}
+    """Annotations added to the Ingress, such as the controller's."""
+
+
+class ParentRef(ApiModel):
+    """A Gateway the route attaches to."""
+
+    name: ResourceName
+    """The Gateway's name."""
+    namespace: ResourceName | None = None
+    """Its namespace; the job's by default."""
+    section_name: Annotated[str, Field(pattern=DNS_LABEL, max_length=253)] | None = None
+    """One of its listeners; all by default."""
+
+
+class UiRoute(ApiModel):
+    """A Gateway API HTTPRoute that serves the Spark UI."""
+
+    parent_refs: Annotated[list[ParentRef], Field(min_length=1, max_length=8)]
+    """The Gateways it attaches to."""
+    hostnames: Annotated[list[HostName], Field(max_length=16)] = []
+    """The host names it answers; the Gateway's by default."""
+    annotations: StringMap = {}
+    """Annotations added to the HTTPRoute."""
+
+
+class SparkUi(ApiModel):
+    """How the Spark UI (the driver's port 4040) is reached while the job runs."""
+
+    service: UiService | None = None
+    """A Service of its own for the UI; ingress and httpRoute route to it, and imply it."""
+    ingress: UiIngress | None = None
+    """An Ingress in front of the UI."""
+    http_route: UiRoute | None = None
+    """A Gateway API HTTPRoute in front of the UI."""
+
+
+class Monitoring(ApiModel):
+    """Prometheus metrics of the driver and the executors, through Spark's own PrometheusServlet."""
+
+    rules: ClassVar = (
+        Rule(
+            cel="!((has(self.serviceMonitor) && self.serviceMonitor) || (has(self.podMonitor) && self.podMonitor))"
+            " || (has(self.prometheus) && self.prometheus)",
+            message="spec.kubernetes.monitoring.serviceMonitor / podMonitor need monitoring.prometheus: true, "
+            "which makes Spark serve the metrics they scrape",
+            check=lambda m: m.prometheus or not (m.service_monitor or m.pod_monitor),
+        ),
+    )
+
+    prometheus: bool = False
+    """Serve the driver's metrics at /metrics/prometheus/ and the executors' at /metrics/executors/prometheus/ on
+    the UI port (spark.ui.prometheus.enabled and the PrometheusServlet sink)."""
+    service_monitor: bool = False
+    """Create a Prometheus Operator ServiceMonitor that scrapes both, through the UI's Service."""
+    pod_monitor: bool = False
+    """Create a Prometheus Operator PodMonitor that scrapes both on the driver pod."""
+    labels: StringMap = {}
+    """Labels added to the ServiceMonitor or PodMonitor, such as the release label Prometheus selects them by."""
+    interval: Annotated[str, Field(pattern=r"^[0-9]+(ms|s|m|h)$", max_length=16)] | None = None
+    """How often Prometheus scrapes, such as 30s; Prometheus' default without."""
+
+
+class EventLog(ApiModel):
+    """Spark's event log, which a Spark history server reads once the job is gone."""
+
+    dir: NoComma
+    """Where the driver writes it: a volume mounted on the driver (file:///spark-events) or a file system such as
+    s3a://bucket/spark-events."""
+    compress: bool = False
+    """Compress the log (spark.eventLog.compress)."""
+    rolling_max_file_size: Annotated[str, Field(pattern=r"^[0-9]+[kmg]?b?$", max_length=16)] | None = None
+    """Roll the log over at this size, such as 128m (spark.eventLog.rolling.enabled); one file without."""
+
+
 ROLES = ("pods", "driver", "executor")
 
 
@@ -353,6 +461,12 @@ class KubernetesTarget(ApiModel):
     """Settings the driver and the executors share; their own add to these (labels, env, lists) or replace them."""
     deps: Dependencies = Dependencies()
     """Jars, files and packages fetched when the application starts."""
+    ui: SparkUi = SparkUi()
+    """How the Spark UI is reached: its URL is in status.kubernetes.uiUrl."""
+    monitoring: Monitoring = Monitoring()
+    """Prometheus metrics of the driver and executors."""
+    event_log: EventLog | None = None
+    """Spark's event log, for a history server."""
     spark_config_map: ResourceName | None = None
     """A ConfigMap in the job's namespace with Spark's configuration files: spark-defaults.conf (under
     app.sparkConf and what kubricks sets), log4j2.properties and any other file of SPARK_CONF_DIR."""
@@ -488,6 +602,8 @@ class ExecutorCounts(ApiModel):
 class KubernetesRunStatus(ApiModel):
     """The Spark pods of the current attempt."""
 
+    ui_url: str | None = None
+    """Where the Spark UI answers while the driver runs: the Ingress's or HTTPRoute's URL, else the Service's."""
     driver_pod: str | None = None
     """The driver pod's name."""
     driver_service: str | None = None

@@ -8,6 +8,7 @@ clean up their pods. Databricks jobs do, so that deleting one cancels its run.
 """
 
 import asyncio
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -33,11 +34,14 @@ from kubricks.k8s.client import (
     delete_labelled,
     failure_of,
     read_config_map_data,
+    read_log_tail,
     read_namespace_labels,
 )
 from kubricks.spark import state as kubernetes_state
 from kubricks.spark.admission import PodSecurity, Policy
-from kubricks.spark.manifests import ATTEMPT_LABEL, JOB_LABEL, Attempt
+from kubricks.spark.attempt import ATTEMPT_LABEL, JOB_LABEL, Attempt
+from kubricks.spark.manifests import DRIVER_CONTAINER
+from kubricks.spark.ui import optional_kinds
 
 PLURAL = plural(SparkJob)
 SUBMITTING = (None, "Pending", "WaitingForImage")
@@ -157,9 +161,27 @@ def observe_kubernetes(
     )
 
 
-async def change_resources(decision: Decision, namespace: str, name: str) -> None:
+DRIVER_LOG_LINES = 200
+DRIVER_LOG_BYTES = 64 * 1024
+
+
+async def with_driver_log(observation: kubernetes_state.Observation) -> kubernetes_state.Observation:
+    """The observation with its failed driver's last log lines, read once: while the attempt is still running."""
+    driver = kubernetes_state.failed_driver(observation)
+    if driver is None:
+        return observation
+    namespace = kubernetes_state.attempt_of(observation).namespace
+    log = await asyncio.to_thread(
+        read_log_tail, namespace, driver.name, DRIVER_CONTAINER, DRIVER_LOG_LINES, DRIVER_LOG_BYTES
+    )
+    return replace(observation, driver_log=log)
+
+
+async def change_resources(decision: Decision, namespace: str, name: str, job: SparkJob) -> None:
+    kinds = optional_kinds(job.spec.kubernetes) if job.spec.kubernetes else []
     for attempt in decision.delete_attempts:
-        await asyncio.to_thread(delete_labelled, namespace, f"{JOB_LABEL}={name},{ATTEMPT_LABEL}={attempt}")
+        selector = f"{JOB_LABEL}={name},{ATTEMPT_LABEL}={attempt}"
+        await asyncio.to_thread(delete_labelled, namespace, selector, kinds)
     for manifest in decision.create:
         await asyncio.to_thread(apply, manifest)
 
@@ -168,9 +190,10 @@ async def kubernetes_step(live: Live, images: Any, pods: Any, options: OperatorO
     pod_security = await pod_security_of(live.namespace, status_of(live.body), options.policy)
     spark_config = await spark_config_of(live.namespace, status_of(live.body), live.body.spec)
     observation = observe_kubernetes(live.body, images, pods, pod_security, options, spark_config)
+    observation = await with_driver_log(observation)
     decision = kubernetes_state.decide(observation)
     try:
-        await change_resources(decision, live.namespace, live.name)
+        await change_resources(decision, live.namespace, live.name, observation.job)
     except Exception as error:
         failure = failure_of(error)
         if failure is None:
@@ -179,7 +202,7 @@ async def kubernetes_step(live: Live, images: Any, pods: Any, options: OperatorO
         if not (trouble.refused and decision.create):
             raise StepFailed(trouble) from error
         decision = submission_refused(observation, kubernetes_state.TARGET, trouble.message)
-        await change_resources(decision, live.namespace, live.name)
+        await change_resources(decision, live.namespace, live.name, observation.job)
     return await finish(live, decision)
 
 

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any, cast
 
@@ -10,6 +10,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
 from kubricks.api.crd import GROUP, VERSION
 from kubricks.failures import MissingObject
@@ -100,13 +101,15 @@ def list_pods(namespace: str, selector: str) -> list[dict[str, Any]]:
     return [api_client().sanitize_for_serialization(pod) for pod in pods]
 
 
-def open_pod_log(namespace: str, name: str, *, follow: bool, tail_lines: int | None) -> Iterator[bytes] | None:
+def open_pod_log(
+    namespace: str, name: str, container: str, *, follow: bool, tail_lines: int | None
+) -> Iterator[bytes] | None:
     """The log of a pod's container, line by line as the API server sends it (with ``follow``, until the
     container ends); None when the pod does not exist. The request is made here, so that its errors come before
     any line."""
     try:
         response = client.CoreV1Api(api_client()).read_namespaced_pod_log(
-            name, namespace, follow=follow, tail_lines=tail_lines, _preload_content=False
+            name, namespace, container=container, follow=follow, tail_lines=tail_lines, _preload_content=False
         )
     except ApiException as error:
         if error.status == 404:
@@ -119,6 +122,19 @@ def open_pod_log(namespace: str, name: str, *, follow: bool, tail_lines: int | N
 def _lines(response: urllib3.HTTPResponse) -> Iterator[bytes]:
     with response:
         yield from response
+
+
+def read_log_tail(namespace: str, name: str, container: str, lines: int, limit_bytes: int) -> str:
+    """The last ``lines`` lines of a container's log, at most ``limit_bytes``; empty when the pod is gone."""
+    try:
+        text = client.CoreV1Api(api_client()).read_namespaced_pod_log(
+            name, namespace, container=container, tail_lines=lines, limit_bytes=limit_bytes
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return ""
+        raise
+    return str(text)
 
 
 def read_namespace_labels(name: str) -> dict[str, str]:
@@ -162,12 +178,19 @@ def apply(manifest: dict[str, Any]) -> None:
     dynamic_client().server_side_apply(resource, body=manifest, field_manager=FIELD_MANAGER, force_conflicts=True)
 
 
-def delete_labelled(namespace: str, selector: str) -> None:
-    """Deletes the pods, services and configmaps that match a label selector."""
+def delete_labelled(namespace: str, selector: str, kinds: Iterable[tuple[str, str]] = ()) -> None:
+    """Deletes the pods, services and configmaps that match a label selector, and the objects of ``kinds``
+    ((apiVersion, kind) pairs) that do; a kind the cluster does not serve has none."""
     core = client.CoreV1Api(api_client())
     core.delete_collection_namespaced_pod(namespace, label_selector=selector)
     core.delete_collection_namespaced_config_map(namespace, label_selector=selector)
     core.delete_collection_namespaced_service(namespace, label_selector=selector)
+    for api_version, kind in kinds:
+        try:
+            resource = dynamic_client().resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            continue
+        resource.delete(namespace=namespace, label_selector=selector)
 
 
 def delete_custom_object(plural: str, namespace: str, name: str) -> None:

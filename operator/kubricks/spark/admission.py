@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kubricks.api.sparkjob import KubernetesTarget, PodSpec, SparkJob
+from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import (
     DRIVER_CONTAINER,
     EXECUTOR_CONTAINER,
     SERVICE_ACCOUNT,
-    Attempt,
     Submission,
     driver_pod,
     executor_pod_template,

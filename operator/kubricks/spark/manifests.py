@@ -6,7 +6,7 @@ the executors itself. These builders follow the same names, labels, ports and pr
 driver code runs unchanged. Where they differ on purpose, a comment says why.
 """
 
-import hashlib
+import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,10 +15,11 @@ from typing import Any
 import yaml
 
 from kubricks.api.base import ApiModel, memory_bytes
-from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.pods import Container
 from kubricks.api.sparkjob import KubernetesTarget, PodSettings, PodSpec, SparkJob
 from kubricks.images.render import GPU_DISCOVERY_SCRIPT, SPARK_UID, WHEEL_LAUNCHER, rapids_plugins
+from kubricks.spark.attempt import ATTEMPT_LABEL, JOB_LABEL, MANAGED_BY, Attempt, attempt_metadata, owner_reference
+from kubricks.spark.ui import UI_PORT, event_log_properties, monitoring_properties, ui_resources
 
 SPARK_CONF_DIR = "/opt/spark/conf"
 PROPERTIES_FILE = "spark.properties"
@@ -27,7 +28,6 @@ DRIVER_CONTAINER = "spark-kubernetes-driver"
 EXECUTOR_CONTAINER = "spark-kubernetes-executor"
 DRIVER_PORT = 7078
 BLOCK_MANAGER_PORT = 7079
-UI_PORT = 4040
 LOCAL_DIR = "/var/data/spark-local"
 PYTHON_RUNNER = "org.apache.spark.deploy.PythonRunner"
 MASTER = "k8s://https://kubernetes.default.svc:443"
@@ -37,11 +37,7 @@ NON_JVM_OVERHEAD_FACTOR = 0.4
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_VENDOR = "nvidia.com"
 
-JOB_LABEL = f"{GROUP}/sparkjob"
-ATTEMPT_LABEL = f"{GROUP}/attempt"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "kubricks"}
 SERVICE_ACCOUNT = "kubricks-spark"
-SERVICE_NAME_LIMIT = 63
 
 # What the Pod Security Standards' restricted level asks of every pod; a job's securityContext and
 # podSecurityContext merge over these, and the namespace's level bounds how far (kubricks.spark.admission).
@@ -56,40 +52,6 @@ RESTRICTED_CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
 }
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """Names of one attempt's resources; deterministic, so a restarted operator finds what it made."""
-
-    job: str
-    namespace: str
-    uid: str
-    number: int
-
-    @property
-    def app_id(self) -> str:
-        """Spark's application id, also the spark-app-selector label of the driver and the executors."""
-        return "spark-" + hashlib.sha256(f"{self.uid}/{self.number}".encode()).hexdigest()[:32]
-
-    @property
-    def prefix(self) -> str:
-        """The resource name prefix; short enough that ``<prefix>-driver-svc`` is a valid Service name."""
-        suffix = f"-{self.number}-{self.app_id[6:14]}"
-        room = SERVICE_NAME_LIMIT - len("-driver-svc") - len(suffix)
-        return self.job[:room].rstrip("-.") + suffix
-
-    @property
-    def driver_pod(self) -> str:
-        return f"{self.prefix}-driver"
-
-    @property
-    def service(self) -> str:
-        return f"{self.prefix}-driver-svc"
-
-    @property
-    def config_map(self) -> str:
-        return f"{self.prefix}-conf"
 
 
 def overhead_mib(spec: PodSpec, memory_mib: int, non_jvm: bool) -> int:
@@ -126,7 +88,8 @@ def main_resource(job: SparkJob) -> tuple[str, str, list[str]]:
 
 def _merged(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """``overrides`` over ``defaults``, field by field, one level deep: capabilities.add leaves the default drop."""
-    merged = dict(defaults)
+    # A copy all the way down: pods rendered from one job must share no object with each other or the defaults.
+    merged = copy.deepcopy(dict(defaults))
     for key, value in overrides.items():
         merged[key] = {**defaults[key], **value} if isinstance(defaults.get(key), dict) else value
     return merged
@@ -336,6 +299,22 @@ IVY_DIR = f"{LOCAL_DIR}/ivy"
 be read-only."""
 
 
+def _monitoring(s: Submission) -> dict[str, str]:
+    """Spark names its metrics after the application id unless told otherwise, so every attempt would start new
+    series; the job's name keeps them one, unless the job names its own."""
+    properties = monitoring_properties(s.kubernetes)
+    if properties and METRICS_NAMESPACE not in s.job.spec.app.spark_conf:
+        properties[METRICS_NAMESPACE] = s.attempt.job
+    return properties
+
+
+METRICS_NAMESPACE = "spark.metrics.namespace"
+
+
+def _event_log(s: Submission) -> dict[str, str]:
+    return event_log_properties(s.kubernetes)
+
+
 def _dependencies(s: Submission) -> dict[str, str]:
     """spec.kubernetes.deps as spark-submit's --jars, --files, ... would set them; the driver fetches them."""
     deps = s.kubernetes.deps
@@ -382,6 +361,8 @@ PROPERTY_OPTIONS: tuple[Callable[[Submission], dict[str, str]], ...] = (
     _dynamic_allocation,
     _java_options,
     _dependencies,
+    _monitoring,
+    _event_log,
 )
 """Applied in order over app.sparkConf: the user's executor labels first, so kubricks' own names and labels,
 which it finds the pods by, win over anything a user sets."""
@@ -446,28 +427,6 @@ def _unicode_escaped(char: str) -> str:
 def render_properties(properties: dict[str, str]) -> str:
     """Java properties format, as java.util.Properties reads it."""
     return "".join(f"{java_escaped(k, key=True)}={java_escaped(v, key=False)}\n" for k, v in properties.items())
-
-
-def owner_reference(job: SparkJob, uid: str) -> dict[str, Any]:
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "SparkJob",
-        "name": job.metadata["name"],
-        "uid": uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
-def _metadata(
-    name: str, attempt: Attempt, owner: dict[str, Any], labels: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "namespace": attempt.namespace,
-        "labels": {**MANAGED_BY, JOB_LABEL: attempt.job, ATTEMPT_LABEL: str(attempt.number), **(labels or {})},
-        "ownerReferences": [owner],
-    }
 
 
 def _selector(attempt: Attempt) -> dict[str, str]:
@@ -536,7 +495,7 @@ def _pod_extras(s: Submission, spec: PodSettings) -> dict[str, Any]:
 def over_template(template: Mapping[str, Any], ours: Mapping[str, Any]) -> dict[str, Any]:
     """``ours`` over a template, as Spark builds its pods on a pod template file: maps merged (ours win), lists
     added up (the template's first), any other value ours."""
-    merged = dict(template)
+    merged = copy.deepcopy(dict(template))
     for key, value in ours.items():
         theirs = template.get(key)
         if isinstance(value, dict) and isinstance(theirs, dict):
@@ -550,23 +509,23 @@ def over_template(template: Mapping[str, Any], ours: Mapping[str, Any]) -> dict[
 
 def on_template(spec: PodSettings, pod: dict[str, Any]) -> dict[str, Any]:
     """A pod built on the job's template: its first container is the Spark container (ours merged over it), its
-    other containers stay beside it, before the job's sidecars."""
+    other containers stay beside it, before the job's sidecars. The securityContexts already hold the template's
+    (under the job's own), so they are taken as they are: merging again would repeat lists like supplementalGroups."""
     template = spec.template or {}
     if not template:
         return pod
     template_spec = dict(template.get("spec") or {})
     template_containers = template_spec.pop("containers", None) or [{}]
     spark, *sidecars = pod["spec"]["containers"]
-    containers = [over_template(template_containers[0], spark), *template_containers[1:], *sidecars]
-    metadata = template.get("metadata") or {}
-    merged_metadata = over_template(
-        {k: metadata[k] for k in ("labels", "annotations") if k in metadata}, pod["metadata"]
-    )
-    return {
-        **pod,
-        "metadata": merged_metadata,
-        "spec": {**over_template(template_spec, pod["spec"]), "containers": containers},
+    spark_container = {**over_template(template_containers[0], spark), "securityContext": spark["securityContext"]}
+    template_metadata = template.get("metadata") or {}
+    labels_and_annotations = {k: template_metadata[k] for k in ("labels", "annotations") if k in template_metadata}
+    spec_fields = {
+        **over_template(template_spec, pod["spec"]),
+        "securityContext": pod["spec"]["securityContext"],
+        "containers": [spark_container, *template_containers[1:], *sidecars],
     }
+    return {**pod, "metadata": over_template(labels_and_annotations, pod["metadata"]), "spec": spec_fields}
 
 
 # --- the executors ---------------------------------------------------------------------------------------------
@@ -604,7 +563,7 @@ def config_map(s: Submission) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": _metadata(s.attempt.config_map, s.attempt, owner_reference(s.job, s.attempt.uid)),
+        "metadata": attempt_metadata(s.attempt.config_map, s.attempt, owner_reference(s.job, s.attempt.uid)),
         "data": data,
         # As Spark's own: each attempt has its own, never changed, so the kubelet need not watch it.
         "immutable": True,
@@ -687,7 +646,7 @@ def _driver_metadata(s: Submission) -> dict[str, Any]:
         "spark-role": "driver",
         "spark-app-name": _app_name_label(s.job.metadata.get("name", attempt.job)),
     }
-    metadata = _metadata(attempt.driver_pod, attempt, owner_reference(s.job, attempt.uid), labels)
+    metadata = attempt_metadata(attempt.driver_pod, attempt, owner_reference(s.job, attempt.uid), labels)
     return _without_empty({**metadata, "annotations": dict(driver.annotations)})
 
 
@@ -741,7 +700,7 @@ def driver_service(job: SparkJob, attempt: Attempt) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _metadata(attempt.service, attempt, owner_reference(job, attempt.uid)),
+        "metadata": attempt_metadata(attempt.service, attempt, owner_reference(job, attempt.uid)),
         "spec": {
             "clusterIP": "None",
             "selector": _selector(attempt),
@@ -799,4 +758,5 @@ def attempt_resources(
     the job's sparkConfigMap."""
     s = Submission.of(job, attempt, image, image_pull_secret, rapids, spark_config)
     resources = [] if s.kubernetes.service_account else driver_rbac(attempt.namespace)
-    return [*resources, config_map(s), driver_service(job, attempt), driver_pod(s)]
+    shown = ui_resources(job, s.kubernetes, attempt)
+    return [*resources, config_map(s), driver_service(job, attempt), *shown, driver_pod(s)]

@@ -12,6 +12,7 @@ Decision out; the handler gathers the one and carries out the other.
 A spec change while a job runs applies to the next attempt: each attempt renders its resources afresh.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,9 @@ from kubricks.jobs import (
     submission_refused,
 )
 from kubricks.spark.admission import PodSecurity, Policy, refusal
-from kubricks.spark.manifests import DRIVER_CONTAINER, EXECUTOR_CONTAINER, Attempt, attempt_resources
+from kubricks.spark.attempt import Attempt
+from kubricks.spark.manifests import DRIVER_CONTAINER, EXECUTOR_CONTAINER, attempt_resources
+from kubricks.spark.ui import ui_url
 
 TARGET = "kubernetes"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
@@ -64,6 +67,9 @@ class Observation(JobContext):
     """The Pod Security level of the job's namespace, read while the job is to submit (restricted otherwise)."""
     policy: Policy = field(default_factory=Policy)
     """What the operator's admin allows the job's pods."""
+    driver_log: str = ""
+    """The last lines of the attempt's failed driver's log, read when it failed (its termination message, the
+    fallback, holds 2 KiB at most)."""
     spark_config: Mapping[str, str] | None = field(default_factory=dict)
     """The files of the job's sparkConfigMap, read while the job is to submit; None when that ConfigMap is missing."""
 
@@ -90,7 +96,10 @@ def _driver(obs: Observation) -> PodView | None:
 
 def _kubernetes_status(obs: Observation) -> dict[str, Any]:
     attempt = attempt_of(obs)
-    return {"driverPod": attempt.driver_pod, "driverService": attempt.service, "executors": _executors(obs)}
+    status = {"driverPod": attempt.driver_pod, "driverService": attempt.service, "executors": _executors(obs)}
+    if obs.job.spec.kubernetes:
+        status["uiUrl"] = ui_url(obs.job.spec.kubernetes, attempt)
+    return status
 
 
 def pod_view(pod: Mapping[str, Any]) -> PodView:
@@ -229,26 +238,47 @@ def running(obs: Observation) -> Decision:
     if driver.phase == "Succeeded":
         return attempt_ended(obs, "Succeeded", "the driver completed")
     if driver.phase in ("Failed", "Unknown"):
-        return attempt_ended(obs, *_driver_failure(driver))
+        return attempt_ended(obs, *_driver_failure(driver, obs.driver_log))
     executors = _executors(obs)
     message = f"attempt {obs.attempt}: driver running, {executors['running']} executors running"
     return Decision(status=_status(obs, "Running", False, "Running", message, kubernetes=_kubernetes_status(obs)))
 
 
-def _driver_failure(driver: PodView) -> tuple[str, str]:
+def failed_driver(obs: Observation) -> PodView | None:
+    """The attempt's driver when it just exited with an error: its log says why, and is read once, before the
+    attempt ends."""
+    driver = _driver(obs)
+    if obs.status.get("phase") not in ("Submitted", "Running") or driver is None:
+        return None
+    if driver.phase != "Failed" or driver.exit_code is None or driver.reason == "OOMKilled":
+        return None
+    return driver
+
+
+def _driver_failure(driver: PodView, driver_log: str) -> tuple[str, str]:
     if driver.reason == "OOMKilled":
         return "DriverOOMKilled", (
             "the driver was killed for using too much memory (OOMKilled); "
             "raise spec.kubernetes.driver.memory or memoryOverhead"
         )
     if driver.exit_code is not None:
-        detail = f":\n{log_tail(driver.message)}" if driver.message else ""
+        log = driver_log or driver.message
+        detail = f":\n{log_tail(log)}" if log else ""
         return "DriverFailed", f"the driver exited with code {driver.exit_code} ({driver.reason or 'Error'}){detail}"
     return "DriverFailed", f"the driver pod failed: {driver.reason or driver.phase} {driver.message}".strip()
 
 
+ERROR_STARTS = re.compile(r'^(Traceback \(most recent call last\):|Exception in thread "main" )')
+"""Where a Python or a JVM application's fatal error begins in a driver's log."""
+
+
 def log_tail(text: str) -> str:
-    return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+    """The driver's last lines; when its error began earlier (Spark's shutdown logs come after it), from there."""
+    lines = text.splitlines()
+    starts = [index for index, line in enumerate(lines) if ERROR_STARTS.match(line)]
+    if starts and len(lines) - starts[-1] > LOG_TAIL_LINES:
+        return "\n".join(lines[starts[-1] : starts[-1] + LOG_TAIL_LINES])
+    return "\n".join(lines[-LOG_TAIL_LINES:])
 
 
 def attempt_ended(obs: Observation, reason: str, message: str) -> Decision:
