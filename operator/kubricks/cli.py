@@ -4,11 +4,14 @@ import asyncio
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 import yaml
@@ -16,7 +19,7 @@ from kubernetes import client, config
 
 from kubricks import __version__
 from kubricks.api.base import DNS_SUBDOMAIN, Resource
-from kubricks.api.crd import KINDS, custom_resource_definition, render_yaml
+from kubricks.api.crd import KINDS, custom_resource_definition, plural, render_yaml
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
@@ -32,8 +35,27 @@ from kubricks.images.check import check_image
 from kubricks.images.outcomes import BuildError, InputError, RegistryError
 from kubricks.images.registry import Credentials, RegistryClient, credentials_from_docker_config
 from kubricks.images.render import ResolvedInputs, render
+from kubricks.k8s.client import default_namespace, failure_of, list_pods, open_pod_log, read_custom_object, read_pod
+from kubricks.migrate.kubeflow import import_documents
 from kubricks.spark.admission import ENFORCE_LABEL, LEVELS, Level, Policy
-from kubricks.spark.manifests import Attempt, attempt_resources
+from kubricks.spark.attempt import Attempt
+from kubricks.spark.manifests import attempt_resources
+from kubricks.spark.pods import (
+    CurrentAttempt,
+    NoSuchPod,
+    current_attempt,
+    driver_not_running,
+    executor_pod,
+    forwarded_port,
+    is_kubectl_chatter,
+    log_not_started,
+    pod_gone,
+    port_forward_command,
+    port_forward_ended,
+    spark_container,
+    spark_ui_line,
+)
+from kubricks.spark.ui import UI_PORT
 
 R = TypeVar("R", bound=Resource)
 RENDER_UID = "00000000-0000-0000-0000-000000000000"
@@ -262,7 +284,7 @@ def image_build(path: Path, ca_bundle: Path | None) -> None:
 
 @main.group()
 def job() -> None:
-    """Render SparkJobs."""
+    """Render SparkJobs, print their pods' logs and reach their Spark UI."""
 
 
 @job.command("render")
@@ -297,6 +319,133 @@ def job_render(path: Path, image_ref: str | None) -> None:
     cluster = target.cluster.cluster_ref if target else None
     body = submit_run(resource, uid, 1, image_ref, basic, f"<cluster of DatabricksCluster {cluster}>")
     click.echo(json.dumps(redacted(body), indent=2))
+
+
+@contextmanager
+def cluster_errors() -> Iterator[None]:
+    """What the cluster answers, or its silence, as a one-line error."""
+    try:
+        yield
+    except NoSuchPod as error:
+        raise click.ClickException(str(error)) from None
+    except config.ConfigException as error:
+        raise click.ClickException(f"no cluster to talk to: {error}") from None
+    except Exception as error:
+        failure = failure_of(error)
+        if failure is None:
+            raise
+        status, message = failure
+        answer = "did not answer" if status == 0 else f"answered HTTP {status}"
+        raise click.ClickException(f"the API server {answer}: {message}") from None
+
+
+def current_attempt_in_cluster(namespace: str, name: str) -> CurrentAttempt:
+    body = read_custom_object(plural(SparkJob), namespace, name)
+    if body is None:
+        raise click.ClickException(f"SparkJob {namespace}/{name} does not exist")
+    return current_attempt(SparkJob.model_validate(body))
+
+
+def read_pod_of(attempt: CurrentAttempt, name: str) -> Mapping[str, Any]:
+    pod = read_pod(attempt.namespace, name)
+    if pod is None:
+        raise click.ClickException(pod_gone(attempt, name))
+    return pod
+
+
+NAMESPACE_HELP = "The SparkJob's namespace (default: the kubeconfig context's)."
+
+
+@job.command("logs")
+@click.argument("name")
+@click.option("--namespace", "-n", help=NAMESPACE_HELP)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing the log as it grows, until the container ends.")
+@click.option(
+    "--executor",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Executor N's log (its spark-exec-id label) instead of the driver's.",
+)
+@click.option("--tail", "tail_lines", type=click.IntRange(min=0), metavar="LINES", help="Only the last LINES lines.")
+def job_logs(name: str, namespace: str | None, follow: bool, executor: int | None, tail_lines: int | None) -> None:
+    """Print the log of a SparkJob's driver pod, or of one of its executors, in its current attempt."""
+    namespace = namespace or default_namespace()
+    with cluster_errors():
+        attempt = current_attempt_in_cluster(namespace, name)
+        if executor is None:
+            pod = read_pod_of(attempt, attempt.driver_pod)
+        else:
+            pod = executor_pod(attempt, list_pods(namespace, attempt.executor_selector), executor)
+        not_started = log_not_started(attempt, pod)
+        if not_started:
+            raise click.ClickException(not_started)
+        pod_name = pod["metadata"]["name"]
+        lines = open_pod_log(namespace, pod_name, spark_container(pod), follow=follow, tail_lines=tail_lines)
+        if lines is None:
+            raise click.ClickException(pod_gone(attempt, pod_name))
+        stdout = sys.stdout.buffer
+        with suppress(KeyboardInterrupt):  # Ctrl-C is how one stops following a log that is still growing.
+            for line in lines:
+                stdout.write(line)
+                if follow:
+                    stdout.flush()
+
+
+@job.command("ui")
+@click.argument("name")
+@click.option("--namespace", "-n", help=NAMESPACE_HELP)
+@click.option(
+    "--port",
+    "local_port",
+    type=click.IntRange(0, 65535),
+    default=UI_PORT,
+    show_default=True,
+    help="The local port to listen on; 0 picks a free one.",
+)
+def job_ui(name: str, namespace: str | None, local_port: int) -> None:
+    """Forward a local port to the Spark UI of a SparkJob's running driver, until Ctrl-C (needs kubectl)."""
+    namespace = namespace or default_namespace()
+    with cluster_errors():
+        attempt = current_attempt_in_cluster(namespace, name)
+        pod = read_pod_of(attempt, attempt.driver_pod)
+    not_running = driver_not_running(attempt, pod)
+    if not_running:
+        raise click.ClickException(not_running)
+    # Ctrl-C is how one stops forwarding; a SIGTERM stops it the same way, so that kubectl does not outlive us.
+    previous_handler = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with suppress(KeyboardInterrupt):
+            forward_spark_ui(attempt, local_port)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def forward_spark_ui(attempt: CurrentAttempt, local_port: int) -> None:
+    """Runs kubectl port-forward and prints the Spark UI's URL once kubectl listens. Whatever kubectl says besides
+    its chatter goes to standard error; its end, before or after it listened, is an error."""
+    try:
+        kubectl = subprocess.Popen(
+            port_forward_command(attempt, local_port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    except FileNotFoundError:
+        raise click.ClickException(f"kubectl is missing: {dev_cluster.INSTALL_HINTS['kubectl']}") from None
+    said: deque[str] = deque(maxlen=3)
+    forwarding = False
+    try:
+        for line in kubectl.stdout or ():
+            port = forwarded_port(line)
+            if port is not None and not forwarding:
+                forwarding = True
+                click.echo(spark_ui_line(attempt, port))
+            elif not is_kubectl_chatter(line):
+                said.append(line)
+                if forwarding:
+                    click.echo(line, err=True, nl=False)
+        raise click.ClickException(port_forward_ended(attempt, kubectl.wait(), list(said), forwarding))
+    finally:
+        if kubectl.poll() is None:
+            kubectl.terminate()
+        kubectl.wait()
 
 
 @main.group()
@@ -404,4 +553,36 @@ def dev_status(name: str, registry_port: int) -> None:
     for part, is_up, detail in parts:
         click.echo(f"{part:<10} {'up' if is_up else 'down':<5} {detail}")
     if not all(is_up for _, is_up, _ in parts):
+        sys.exit(1)
+
+
+@main.command("import")
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    type=click.File("r"),
+    multiple=True,
+    required=True,
+    help="A YAML file of kubeflow spark-operator SparkApplications (repeatable); - reads standard input.",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 when any field could not be mapped.")
+@click.option("--namespace", "-n", help="The namespace of every SparkJob, instead of its SparkApplication's.")
+def import_kubeflow(files: tuple[TextIO, ...], strict: bool, namespace: str | None) -> None:
+    """Print kubeflow spark-operator SparkApplications as SparkJobs.
+
+    Other documents pass through unchanged. What cannot be mapped goes to standard error, one line per field:
+    NAME: spec.FIELD: REASON.
+    """
+    documents: list[Any] = []
+    for file in files:
+        try:
+            documents += yaml.safe_load_all(file)
+        except yaml.YAMLError as error:
+            raise click.ClickException(f"cannot read {file.name}: {error}") from None
+    imported = import_documents(documents, namespace)
+    click.echo(dump_all(imported.documents), nl=False)
+    for message in imported.messages:
+        click.echo(message, err=True)
+    if strict and imported.unmapped:
         sys.exit(1)

@@ -1,11 +1,14 @@
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from kubernetes.client.exceptions import ApiException
 
 from kubricks import __version__
 from kubricks.cli import main
@@ -163,3 +166,184 @@ def test_run_refuses_a_policy_it_cannot_apply(
     assert result.exit_code == 2
     assert complaint in result.output
     assert operator_run == []
+
+
+RUNNING_JOB = {
+    "kind": "SparkJob",
+    "metadata": {"name": "daily", "namespace": "etl"},
+    "spec": {"image": {"ref": IMAGE}, "app": {"mainApplicationFile": "local:///opt/app/main.py"}, "kubernetes": {}},
+    "status": {"phase": "Running", "attempt": 1, "kubernetes": {"driverPod": "daily-1-driver"}},
+}
+
+
+def spark_pod(name: str, role: str, phase: str, **labels: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": {"spark-role": role, **labels}}, "status": {"phase": phase}}
+
+
+class FakeCluster:
+    """The cluster as ``kubricks job logs`` and ``job ui`` read it: one SparkJob, its pods and their logs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.job: dict[str, Any] | None = RUNNING_JOB
+        self.pods = {
+            "daily-1-driver": spark_pod("daily-1-driver", "driver", "Running"),
+            "daily-exec-1": spark_pod("daily-exec-1", "executor", "Succeeded", **{"spark-exec-id": "1"}),
+        }
+        self.logs = {"daily-1-driver": [b"driver says hi\n", b"WORDCOUNT {}\n"], "daily-exec-1": [b"executor 1\n"]}
+        self.log_calls: list[tuple[str, str, str, bool, int | None]] = []
+        self.interrupt_after_log = False
+        monkeypatch.setattr("kubricks.cli.default_namespace", lambda: "etl")
+        monkeypatch.setattr("kubricks.cli.read_custom_object", lambda plural, namespace, name: self.job)
+        monkeypatch.setattr("kubricks.cli.list_pods", self.list_pods)
+        monkeypatch.setattr("kubricks.cli.read_pod", lambda namespace, name: self.pods.get(name))
+        monkeypatch.setattr("kubricks.cli.open_pod_log", self.open_pod_log)
+
+    def list_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        assert selector == "kubricks.dev/sparkjob=daily,kubricks.dev/attempt=1,spark-role=executor"
+        return [pod for pod in self.pods.values() if pod["metadata"]["labels"]["spark-role"] == "executor"]
+
+    def open_pod_log(
+        self, namespace: str, pod: str, container: str, *, follow: bool, tail_lines: int | None
+    ) -> Iterator[bytes] | None:
+        self.log_calls.append((namespace, pod, container, follow, tail_lines))
+        if pod not in self.logs:
+            return None
+        return self.lines(self.logs[pod])
+
+    def lines(self, lines: list[bytes]) -> Iterator[bytes]:
+        yield from lines
+        if self.interrupt_after_log:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+    return FakeCluster(monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "log_call", "output"),
+    [
+        ([], ("etl", "daily-1-driver", "spark-kubernetes-driver", False, None), "driver says hi\nWORDCOUNT {}\n"),
+        (
+            ["--executor", "1", "--tail", "5", "-n", "etl"],
+            ("etl", "daily-exec-1", "spark-kubernetes-executor", False, 5),
+            "executor 1\n",
+        ),
+    ],
+    ids=["driver", "executor"],
+)
+def test_job_logs_prints_the_log_of_the_pod_asked_for(
+    cluster: FakeCluster, arguments: list[str], log_call: tuple[object, ...], output: str
+) -> None:
+    result = CliRunner().invoke(main, ["job", "logs", "daily", *arguments])
+    assert result.exit_code == 0, result.output
+    assert result.output == output
+    assert cluster.log_calls == [log_call]
+
+
+def test_job_logs_follows_until_ctrl_c_and_exits_cleanly(cluster: FakeCluster) -> None:
+    cluster.interrupt_after_log = True
+    result = CliRunner().invoke(main, ["job", "logs", "daily", "-f"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "driver says hi\nWORDCOUNT {}\n"
+    assert cluster.log_calls == [("etl", "daily-1-driver", "spark-kubernetes-driver", True, None)]
+
+
+def without_driver_pod(cluster: FakeCluster) -> None:
+    del cluster.pods["daily-1-driver"]
+
+
+def with_driver(phase: str) -> Callable[[FakeCluster], None]:
+    return lambda cluster: cluster.pods.update({"daily-1-driver": spark_pod("daily-1-driver", "driver", phase)})
+
+
+@pytest.mark.parametrize(
+    ("command", "change", "message"),
+    [
+        (["logs", "daily"], lambda c: setattr(c, "job", None), "SparkJob etl/daily does not exist"),
+        (
+            ["logs", "daily"],
+            lambda c: setattr(c, "job", {**RUNNING_JOB, "status": {"phase": "WaitingForImage"}}),
+            "SparkJob etl/daily has no driver pod yet (phase WaitingForImage)",
+        ),
+        (["logs", "daily"], without_driver_pod, "the pod daily-1-driver of SparkJob etl/daily no longer exists"),
+        (
+            ["logs", "daily", "-f"],
+            with_driver("Pending"),
+            "the pod daily-1-driver of SparkJob etl/daily is Pending (not started): its log begins when",
+        ),
+        (["logs", "daily", "--executor", "2"], lambda c: None, "has no executor 2: its executors are 1"),
+        (["ui", "daily"], lambda c: setattr(c, "job", None), "SparkJob etl/daily does not exist"),
+        (["ui", "daily"], without_driver_pod, "the pod daily-1-driver of SparkJob etl/daily no longer exists"),
+        (
+            ["ui", "daily"],
+            with_driver("Failed"),
+            "the driver pod daily-1-driver of SparkJob etl/daily is Failed, not Running",
+        ),
+    ],
+    ids=[
+        "no-job",
+        "no-driver-yet",
+        "driver-deleted",
+        "driver-pending",
+        "no-such-executor",
+        "ui-no-job",
+        "ui-driver-deleted",
+        "ui-ended",
+    ],
+)
+def test_job_logs_and_ui_fail_in_one_line(
+    cluster: FakeCluster, command: list[str], change: Callable[[FakeCluster], None], message: str
+) -> None:
+    change(cluster)
+    result = CliRunner().invoke(main, ["job", *command])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_job_logs_tells_what_the_api_server_answered(cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(namespace: str, selector: str) -> list[dict[str, Any]]:
+        raise ApiException(status=403, reason="Forbidden")
+
+    monkeypatch.setattr("kubricks.cli.list_pods", forbidden)
+    result = CliRunner().invoke(main, ["job", "logs", "daily", "--executor", "1"])
+    assert result.exit_code == 1
+    assert result.output == "Error: the API server answered HTTP 403: Forbidden\n"
+
+
+def fake_kubectl(directory: Path, script: str) -> None:
+    """A kubectl on PATH that runs ``script`` (sh) and records its arguments in ``directory``/arguments."""
+    kubectl = directory / "kubectl"
+    kubectl.write_text(f'#!/bin/sh\necho "$@" > {directory}/arguments\n{script}\n')
+    kubectl.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("script", "output"),
+    [
+        (
+            "echo 'Forwarding from 127.0.0.1:39117 -> 4040'; echo 'Forwarding from [::1]:39117 -> 4040'; "
+            "echo 'Handling connection for 39117'; echo 'error: lost connection to pod'; exit 1",
+            "Spark UI of etl/daily: http://127.0.0.1:39117\nerror: lost connection to pod\n"
+            "Error: the port-forward to daily-1-driver ended (kubectl exited 1): error: lost connection to pod\n",
+        ),
+        (
+            "echo 'Unable to listen on port 0: address already in use' >&2; exit 1",
+            "Error: kubectl port-forward to daily-1-driver failed (exit 1): Unable to listen on port 0: "
+            "address already in use\n",
+        ),
+    ],
+    ids=["forwarded-until-the-driver-ended", "never-listened"],
+)
+def test_job_ui_runs_kubectl_port_forward_and_prints_the_url_it_listens_on(
+    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str, output: str
+) -> None:
+    fake_kubectl(tmp_path, script)
+    monkeypatch.setenv("PATH", str(tmp_path), prepend=":")
+    result = CliRunner().invoke(main, ["job", "ui", "daily", "--port", "0"])
+    assert result.exit_code == 1
+    assert result.output == output
+    assert (tmp_path / "arguments").read_text() == "port-forward pod/daily-1-driver 0:4040 -n etl\n"

@@ -1,0 +1,1 @@
+"""Other Spark operators' resources as kubricks resources: pure conversions, nothing applied."""
