@@ -53,6 +53,7 @@ parts = {
     "envFrom": os.environ["CFG_greeting"],
     "init": open("/scratch/init").read().strip(),
     "jar": jar_resource("kubricks/answer.txt"),
+    "package": jar_resource("kubricks/package.txt"),
     "pyFile": answer_part.PART,
     "defaults": spark.conf.get("spark.kubricks.greeting"),
     "hadoop": spark.sparkContext._jsc.hadoopConfiguration().get("kubricks.origin"),
@@ -66,9 +67,23 @@ print(line)
 spark.stop()
 """
 ANSWER = (
-    "ANSWER secret=s3cr3t configMap=hello env=s3cr3t envFrom=hello init=init-ok jar=jar-part pyFile=py-part "
+    "ANSWER secret=s3cr3t configMap=hello env=s3cr3t envFrom=hello init=init-ok jar=jar-part package=package-part "
+    "pyFile=py-part "
     "defaults=from-defaults hadoop=from-hadoop-conf javaOptions=42 executors=['s3cr3t|s3cr3t|py-part']"
 )
+PACKAGE = "org.example:answer-pkg:1.0"
+PACKAGE_DIR = "maven/org/example/answer-pkg/1.0"
+PACKAGE_PATHS = {
+    "answer-pkg.jar": f"{PACKAGE_DIR}/answer-pkg-1.0.jar",
+    "answer-pkg.pom": f"{PACKAGE_DIR}/answer-pkg-1.0.pom",
+}
+PACKAGE_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>org.example</groupId>
+  <artifactId>answer-pkg</artifactId>
+  <version>1.0</version>
+</project>
+"""
 # Waits for the driver's answer on the shared claim, prints it, and ends, so the driver pod completes.
 SIDECAR_SCRIPT = "until [ -s /out/answer.txt ]; do sleep 1; done; echo SIDECAR $(cat /out/answer.txt)"
 
@@ -86,8 +101,13 @@ def jar(entries: dict[str, str]) -> bytes:
 @pytest.fixture
 def file_server(core_v1: client.CoreV1Api, namespace: str, pull_secret: str, wordcount_image: str) -> Iterator[str]:
     """An HTTP server in the namespace serving the app, a jar and a Python module; returns its Service's IP."""
-    files = {"app.py": APP, "answer_part.py": 'PART = "py-part"\n'}
-    binary = {"answer.jar": jar({"kubricks/answer.txt": "jar-part\n"})}
+    files = {"app.py": APP, "answer_part.py": 'PART = "py-part"\n', "answer-pkg.pom": PACKAGE_POM}
+    binary = {
+        "answer.jar": jar({"kubricks/answer.txt": "jar-part\n"}),
+        "answer-pkg.jar": jar({"kubricks/package.txt": "package-part\n"}),
+    }
+    # A Maven repository's layout, for deps.packages: ConfigMap keys cannot hold the slashes.
+    paths = {**{name: name for name in [*files, *binary]}, **PACKAGE_PATHS}
     core_v1.create_namespaced_config_map(
         namespace,
         client.V1ConfigMap(
@@ -114,7 +134,12 @@ def file_server(core_v1: client.CoreV1Api, namespace: str, pull_secret: str, wor
                     "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
                 }
             ],
-            "volumes": [{"name": "files", "configMap": {"name": "files"}}],
+            "volumes": [
+                {
+                    "name": "files",
+                    "configMap": {"name": "files", "items": [{"key": k, "path": p} for k, p in paths.items()]},
+                }
+            ],
         },
     }
     service = {
@@ -219,7 +244,12 @@ def everything_job(image: str, files_ip: str) -> dict[str, Any]:
                         }
                     },
                 },
-                "deps": {"pyFiles": [f"{FILES}/answer_part.py"], "jars": [f"{FILES}/answer.jar"]},
+                "deps": {
+                    "pyFiles": [f"{FILES}/answer_part.py"],
+                    "jars": [f"{FILES}/answer.jar"],
+                    "packages": [PACKAGE],
+                    "repositories": [f"{FILES}/maven"],
+                },
                 "sparkConfigMap": "spark-settings",
             },
         },
