@@ -231,6 +231,12 @@ EXECUTOR = "spec.containers[spark-kubernetes-executor]"
             f"{EXECUTOR}.securityContext.capabilities",
             {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
         ),
+        (
+            {"spec.image.pullPolicy": "Always"},
+            "driver",
+            f"{DRIVER}.imagePullPolicy",
+            "Always",
+        ),
         # Shared settings: maps merged with the role's winning, lists added up.
         (
             {"spec.kubernetes.pods.labels": {"team": "a", "tier": "x"}, "spec.kubernetes.driver.labels": {"tier": "y"}},
@@ -270,6 +276,7 @@ EXECUTOR = "spec.containers[spark-kubernetes-executor]"
         "security-context-layers",
         "template-pod-groups-once",
         "template-container-capabilities-once",
+        "pull-policy",
         "shared-labels",
         "shared-tolerations",
     ],
@@ -278,6 +285,35 @@ def test_each_pod_field_lands_where_kubernetes_reads_it(
     changes: dict[str, Any], where: str, path: str, expected: Any
 ) -> None:
     assert at(rendered(changes)[where], path) == expected
+
+
+def test_driver_annotations_name_the_application_as_sparks_do() -> None:
+    """Spark puts the application id for {{APP_ID}} in the driver's annotations, and nothing for {{EXECUTOR_ID}};
+    the executors' get theirs from Spark itself (spark.kubernetes.executor.annotation.*)."""
+    driver = rendered({"spec.kubernetes.driver.annotations": {"run": "{{APP_ID}}/{{EXECUTOR_ID}}"}})["driver"]
+    assert driver["metadata"]["annotations"]["run"] == f"{Attempt('etl-daily', 'team', UID, 1).app_id}/"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"spec.kubernetes.driver.sidecars": [{"name": "proxy"}]}, ["proxy", "spark-kubernetes-driver"]),
+        (
+            {
+                "spec.kubernetes.driver.template": {"spec": {"containers": [{}, {"name": "raw", "image": "x:1"}]}},
+                "spec.kubernetes.driver.sidecars": [{"name": "proxy"}],
+            },
+            ["raw", "proxy", "spark-kubernetes-driver"],
+        ),
+    ],
+    ids=["sidecar", "template-and-sidecar"],
+)
+def test_the_driver_container_comes_after_the_others_as_spark_submit_appends_it(
+    changes: dict[str, Any], expected: list[str]
+) -> None:
+    """The kubelet starts a pod's containers in order, each after the one before's postStart hook: a sidecar that
+    must be up before the driver starts relies on coming first, as in the pods of spark-submit."""
+    assert [container["name"] for container in rendered(changes)["driver"]["spec"]["containers"]] == expected
 
 
 @pytest.mark.parametrize(
@@ -317,6 +353,8 @@ def test_each_pod_field_lands_where_kubernetes_reads_it(
             {"spec.app.hadoopConf": {"fs.s3a.endpoint": "http://minio"}},
             {"spark.hadoop.fs.s3a.endpoint": "http://minio"},
         ),
+        ({"spec.image.pullPolicy": "Always"}, {"spark.kubernetes.container.image.pullPolicy": "Always"}),
+        ({}, {"spark.kubernetes.container.image.pullPolicy": None}),
         (
             {"spec.app.hadoopConf": {"fs.x": "1"}, "spec.app.sparkConf": {"spark.hadoop.fs.x": "2"}},
             {"spark.hadoop.fs.x": "2"},
@@ -329,6 +367,8 @@ def test_each_pod_field_lands_where_kubernetes_reads_it(
         "files-and-archives",
         "packages",
         "hadoop",
+        "pull-policy",
+        "spark-default-pull-policy",
         "spark-conf-wins",
     ],
 )
@@ -442,3 +482,20 @@ def test_a_missing_spark_config_map_fails_the_submission_naming_the_field() -> N
     assert decision.create == []
     assert decision.status["phase"] == "Failed"
     assert "spec.kubernetes.sparkConfigMap: the ConfigMap spark-settings does not exist" in decision.status["message"]
+
+
+def test_the_driver_service_carries_the_jobs_labels_and_annotations_under_the_operators() -> None:
+    resource = job(
+        {
+            "spec.kubernetes.driver.serviceLabels": {"team": "a", "kubricks.dev/sparkjob": "other"},
+            "spec.kubernetes.driver.serviceAnnotations": {"mesh/inject": "false"},
+        }
+    )
+    (service,) = [
+        m
+        for m in attempt_resources(resource, Attempt("etl-daily", "team", UID, 1), IMAGE, None)
+        if m["kind"] == "Service"
+    ]
+    assert service["metadata"]["labels"]["team"] == "a"
+    assert service["metadata"]["labels"]["kubricks.dev/sparkjob"] == "etl-daily"
+    assert service["metadata"]["annotations"] == {"mesh/inject": "false"}

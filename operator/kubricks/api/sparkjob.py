@@ -56,6 +56,9 @@ class JobImage(ImageChoice):
 
     pull_secret: ResourceName | None = None
     """A kubernetes.io/dockerconfigjson Secret for pulling the image on Kubernetes."""
+    pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
+    """When the kubelet pulls the image for the driver and the executors (spark.kubernetes.container.image.pullPolicy);
+    Always for a tag that moves, IfNotPresent for a digest."""
 
 
 class WheelApp(ApiModel):
@@ -226,6 +229,15 @@ class PodSpec(PodSettings):
     """Memory beyond the heap; defaults to Spark's (10% of memory, at least 384m; 40% for Python)."""
     gpus: Annotated[int, Field(ge=0, le=64)] = 0
     """NVIDIA GPUs (nvidia.com/gpu); needs the gpu image variant or an explicit image ref."""
+
+
+class DriverSpec(PodSpec):
+    """The driver."""
+
+    service_labels: StringMap = {}
+    """Labels added to the driver's headless Service, through which executors reach it."""
+    service_annotations: StringMap = {}
+    """Annotations added to the driver's headless Service."""
 
 
 class ExecutorSpec(PodSpec):
@@ -449,7 +461,7 @@ class KubernetesTarget(ApiModel):
         Field(pattern=r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", max_length=253),
     ] = ""
     """The driver's service account; empty: one kubricks manages per namespace, allowed to run executors only."""
-    driver: PodSpec = PodSpec()
+    driver: DriverSpec = DriverSpec()
     """The driver pod."""
     executor: ExecutorSpec = ExecutorSpec()
     """The executor pods."""

@@ -16,7 +16,7 @@ import yaml
 
 from kubricks.api.base import ApiModel, memory_bytes
 from kubricks.api.pods import Container
-from kubricks.api.sparkjob import KubernetesTarget, PodSettings, PodSpec, SparkJob
+from kubricks.api.sparkjob import DriverSpec, KubernetesTarget, PodSettings, PodSpec, SparkJob
 from kubricks.images.render import GPU_DISCOVERY_SCRIPT, SPARK_UID, WHEEL_LAUNCHER, rapids_plugins
 from kubricks.spark.attempt import ATTEMPT_LABEL, JOB_LABEL, MANAGED_BY, Attempt, attempt_metadata, owner_reference
 from kubricks.spark.ui import UI_PORT, event_log_properties, monitoring_properties, ui_resources
@@ -200,8 +200,14 @@ def _names_and_labels(s: Submission) -> dict[str, str]:
     }
 
 
+SPARK_PULL_POLICY = "IfNotPresent"
+"""Spark's default pull policy, which spark-submit leaves unwritten."""
+
+
 def _image(s: Submission) -> dict[str, str]:
     conf = {"spark.kubernetes.container.image": s.image}
+    if s.job.spec.image.pull_policy != SPARK_PULL_POLICY:
+        conf["spark.kubernetes.container.image.pullPolicy"] = s.job.spec.image.pull_policy
     if s.pull_secrets:
         conf["spark.kubernetes.container.image.pullSecrets"] = ",".join(s.pull_secrets)
     return conf
@@ -615,7 +621,7 @@ def _driver_container(s: Submission) -> dict[str, Any]:
         {
             "name": DRIVER_CONTAINER,
             "image": s.image,
-            "imagePullPolicy": "IfNotPresent",
+            "imagePullPolicy": s.job.spec.image.pull_policy,
             "args": _driver_args(s),
             "ports": [
                 {"name": "driver-rpc-port", "containerPort": DRIVER_PORT, "protocol": "TCP"},
@@ -647,7 +653,14 @@ def _driver_metadata(s: Submission) -> dict[str, Any]:
         "spark-app-name": _app_name_label(s.job.metadata.get("name", attempt.job)),
     }
     metadata = attempt_metadata(attempt.driver_pod, attempt, owner_reference(s.job, attempt.uid), labels)
-    return _without_empty({**metadata, "annotations": dict(driver.annotations)})
+    annotations = {key: _with_application_id(value, attempt.app_id) for key, value in driver.annotations.items()}
+    return _without_empty({**metadata, "annotations": annotations})
+
+
+def _with_application_id(annotation: str, app_id: str) -> str:
+    """A driver annotation as Spark writes it: {{APP_ID}} names the application, {{EXECUTOR_ID}} nothing (the
+    executors' annotations Spark substitutes itself)."""
+    return annotation.replace("{{APP_ID}}", app_id).replace("{{EXECUTOR_ID}}", "")
 
 
 def _conf_volume(s: Submission) -> dict[str, Any]:
@@ -681,8 +694,13 @@ def _driver_spec(s: Submission) -> dict[str, Any]:
 
 
 def driver_pod(s: Submission) -> dict[str, Any]:
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": _driver_metadata(s), "spec": _driver_spec(s)}
-    return on_template(s.driver, pod)
+    pod = on_template(
+        s.driver, {"apiVersion": "v1", "kind": "Pod", "metadata": _driver_metadata(s), "spec": _driver_spec(s)}
+    )
+    # Last, as Spark's submission client adds it: the kubelet starts containers in order, each after the one before's
+    # postStart hook, so a sidecar whose hook waits until it serves is up before the driver starts.
+    spark, *others = pod["spec"]["containers"]
+    return {**pod, "spec": {**pod["spec"], "containers": [*others, spark]}}
 
 
 def _without_empty(fields: dict[str, Any]) -> dict[str, Any]:
@@ -697,10 +715,16 @@ def _app_name_label(name: str) -> str:
 
 
 def driver_service(job: SparkJob, attempt: Attempt) -> dict[str, Any]:
+    """The driver's headless Service; the job's serviceLabels first, so the operator's own win."""
+    driver = job.spec.kubernetes.driver if job.spec.kubernetes else DriverSpec()
+    metadata = attempt_metadata(attempt.service, attempt, owner_reference(job, attempt.uid))
+    metadata["labels"] = {**driver.service_labels, **metadata["labels"]}
+    if driver.service_annotations:
+        metadata["annotations"] = dict(driver.service_annotations)
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": attempt_metadata(attempt.service, attempt, owner_reference(job, attempt.uid)),
+        "metadata": metadata,
         "spec": {
             "clusterIP": "None",
             "selector": _selector(attempt),
