@@ -115,6 +115,13 @@ CASES = [
         {"spec.kubernetes.volumes": [{"name": "v", "emptyDir": {}}, {"name": "v", "emptyDir": {}}]},
         "spec.kubernetes.volumes",
     ),
+    Invalid("job-ui-port", WHEEL_JOB, {"spec.app.sparkConf": {"spark.ui.port": "4041"}}, "spark.ui.port"),
+    Invalid(
+        "job-driver-label-in-spark-conf",
+        WHEEL_JOB,
+        {"spec.app.sparkConf": {"spark.kubernetes.driver.label.team": "a"}},
+        "spark.kubernetes.driver.label.* → spec.kubernetes.driver.labels",
+    ),
     Invalid("job-jar-with-comma", WHEEL_JOB, {"spec.kubernetes.deps": {"jars": ["a.jar,b.jar"]}}, "deps.jars"),
     Invalid(
         "job-sidecar-names-repeated",

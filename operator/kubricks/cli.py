@@ -36,7 +36,7 @@ from kubricks.images.outcomes import BuildError, InputError, RegistryError
 from kubricks.images.registry import Credentials, RegistryClient, credentials_from_docker_config
 from kubricks.images.render import ResolvedInputs, render
 from kubricks.k8s.client import default_namespace, failure_of, list_pods, open_pod_log, read_custom_object, read_pod
-from kubricks.migrate.kubeflow import import_documents
+from kubricks.migrate.kubeflow import OperatorFlags, import_documents
 from kubricks.spark.admission import ENFORCE_LABEL, LEVELS, Level, Policy
 from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import attempt_resources
@@ -568,11 +568,28 @@ def dev_status(name: str, registry_port: int) -> None:
 )
 @click.option("--strict", is_flag=True, help="Exit 1 when any field could not be mapped.")
 @click.option("--namespace", "-n", help="The namespace of every SparkJob, instead of its SparkApplication's.")
-def import_kubeflow(files: tuple[TextIO, ...], strict: bool, namespace: str | None) -> None:
+@click.option(
+    "--ingress-url-format",
+    metavar="FORMAT",
+    help="The --ingress-url-format kubeflow's operator ran with, such as {{$appName}}.{{$appNamespace}}.example.com: "
+    "each SparkJob's Spark UI gets an Ingress at that host, as kubeflow gave each application one.",
+)
+@click.option(
+    "--ingress-class-name",
+    metavar="CLASS",
+    help="The --ingress-class-name kubeflow's operator ran with: the IngressClass of those Ingresses.",
+)
+def import_kubeflow(
+    files: tuple[TextIO, ...],
+    strict: bool,
+    namespace: str | None,
+    ingress_url_format: str | None,
+    ingress_class_name: str | None,
+) -> None:
     """Print kubeflow spark-operator SparkApplications as SparkJobs.
 
     Other documents pass through unchanged. What cannot be mapped goes to standard error, one line per field:
-    NAME: spec.FIELD: REASON.
+    NAME: spec.FIELD: REASON; a field that maps with a difference worth knowing gets a line NAME: spec.FIELD: note: ...
     """
     documents: list[Any] = []
     for file in files:
@@ -580,7 +597,7 @@ def import_kubeflow(files: tuple[TextIO, ...], strict: bool, namespace: str | No
             documents += yaml.safe_load_all(file)
         except yaml.YAMLError as error:
             raise click.ClickException(f"cannot read {file.name}: {error}") from None
-    imported = import_documents(documents, namespace)
+    imported = import_documents(documents, namespace, OperatorFlags(ingress_url_format, ingress_class_name))
     click.echo(dump_all(imported.documents), nl=False)
     for message in imported.messages:
         click.echo(message, err=True)

@@ -17,6 +17,13 @@ from tests.support import VENV_BIN, wait_until
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "kubeflow").glob("*.yaml"))
 FIELD_MANAGER = "kubricks-import-test"
+OPERATOR_FLAGS = {
+    "without-operator-flags": [],
+    # A host that the examples' wildcard TLS hosts (*.spark.example.com) cover, whatever the namespace.
+    "with-ingress-flags": [
+        "--ingress-url-format", "{{$appName}}-{{$appNamespace}}.spark.example.com", "--ingress-class-name", "nginx",
+    ],
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +46,13 @@ def kept(sent: Any, stored: Any) -> bool:
     return bool(sent == stored)
 
 
+@pytest.mark.parametrize("flags", sorted(OPERATOR_FLAGS))
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
 def test_the_api_server_accepts_every_sparkjob_import_prints(
-    sparkjob_crd: None, api_client: client.ApiClient, namespace: str, example: Path
+    sparkjob_crd: None, api_client: client.ApiClient, namespace: str, example: Path, flags: str
 ) -> None:
     imported = subprocess.run(
-        [str(VENV_BIN / "kubricks"), "import", "-f", str(example), "--namespace", namespace],
+        [str(VENV_BIN / "kubricks"), "import", "-f", str(example), "--namespace", namespace, *OPERATOR_FLAGS[flags]],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr

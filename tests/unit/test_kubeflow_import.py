@@ -2,6 +2,7 @@
 is reported as not mapped; then the example manifests of tests/kubeflow/, whole documents and the command."""
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,19 @@ from kubricks.cli import main
 from kubricks.migrate.kubeflow import (
     DEPS_FIELDS,
     DRIVER_FIELDS,
+    DRIVER_INGRESS_FIELDS,
     DYNAMIC_ALLOCATION_FIELDS,
     EXECUTOR_FIELDS,
+    JMX_EXPORTER,
+    JMX_EXPORTER_FIELDS,
+    MONITORING_FIELDS,
+    NO_INGRESS_FLAG,
     NOT_AVAILABLE_YET,
     RESTART_POLICY_FIELDS,
+    SPARK_UI_FIELDS,
     SPEC_FIELDS,
+    Note,
+    OperatorFlags,
     Unmapped,
     import_documents,
     spark_job,
@@ -76,6 +85,12 @@ class Case:
     """Exactly the fields reported, each with a fragment of its reason."""
     absent: tuple[str, ...] = ()
     """Dotted paths of the SparkJob's spec that must not be there."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """Exactly the fields noted, each with a fragment of its note."""
+    flags: OperatorFlags = dataclasses.field(default_factory=OperatorFlags)
+    """The flags kubeflow's operator ran with."""
+    namespace: str | None = None
+    """The namespace given to the import."""
 
 
 def driver(**fields: Any) -> dict[str, Any]:
@@ -126,8 +141,18 @@ SPEC_CASES = [
         {"image": "registry.example.com/team/spark:3.5.3"},
         {"image": {"ref": "registry.example.com/team/spark:3.5.3"}},
     ),
-    Case("image-pull-policy-if-not-present", {"imagePullPolicy": "IfNotPresent"}, {}),
-    Case("image-pull-policy-always", {"imagePullPolicy": "Always"}, {}, (("spec.imagePullPolicy", "IfNotPresent"),)),
+    Case(
+        "image-pull-policy",
+        {"imagePullPolicy": "Always"},
+        {"image": {"ref": "spark:3.5.3", "pullPolicy": "Always"}},
+    ),
+    Case(
+        "spark-conf-of-the-driver-pod",
+        {"sparkConf": {"spark.kubernetes.driver.label.team": "a", "spark.sql.shuffle.partitions": "8"}},
+        {"app": {"sparkConf": {"spark.sql.shuffle.partitions": "8"}}},
+        (("spec.sparkConf[spark.kubernetes.driver.label.team]", "through spec.kubernetes.driver.labels"),),
+    ),
+    Case("image-pull-policy-unknown", {"imagePullPolicy": "Sometimes"}, {}, (("spec.imagePullPolicy", "Always"),)),
     Case(
         "image-pull-secrets",
         {"imagePullSecrets": ["regcred", "other"]},
@@ -351,25 +376,12 @@ SPEC_CASES = [
         {"memoryOverheadFactor": "0.1"},
         merged(driver(memoryOverhead="384m"), executor(memoryOverhead="384m")),
     ),
-    Case("monitoring", {"monitoring": {"exposeDriverMetrics": True}}, {}, (("spec.monitoring", NOT_AVAILABLE_YET),)),
     Case("batch-scheduler", {"batchScheduler": "volcano"}, {}, (("spec.batchScheduler", NOT_AVAILABLE_YET),)),
     Case(
         "batch-scheduler-options",
         {"batchSchedulerOptions": {"queue": "default"}},
         {},
         (("spec.batchSchedulerOptions", NOT_AVAILABLE_YET),),
-    ),
-    Case(
-        "spark-ui-options",
-        {"sparkUIOptions": {"serviceType": "NodePort"}},
-        {},
-        (("spec.sparkUIOptions", NOT_AVAILABLE_YET),),
-    ),
-    Case(
-        "driver-ingress-options",
-        {"driverIngressOptions": [{"servicePort": 8080, "servicePortName": "http"}]},
-        {},
-        (("spec.driverIngressOptions", NOT_AVAILABLE_YET),),
     ),
     Case("time-to-live", {"timeToLiveSeconds": 600}, {"ttlSecondsAfterFinished": 600}),
     Case("no-time-to-live-leaves-kubricks-default", {}, {}, absent=("ttlSecondsAfterFinished",)),
@@ -804,15 +816,9 @@ ROLE_CASES = [
     Case(
         "driver-service-annotations",
         {"driver": {"serviceAnnotations": {"a": "b"}}},
-        {},
-        (("spec.driver.serviceAnnotations", "no annotations"),),
+        driver(serviceAnnotations={"a": "b"}),
     ),
-    Case(
-        "driver-service-labels",
-        {"driver": {"serviceLabels": {"a": "b"}}},
-        {},
-        (("spec.driver.serviceLabels", "no labels"),),
-    ),
+    Case("driver-service-labels", {"driver": {"serviceLabels": {"a": "b"}}}, driver(serviceLabels={"a": "b"})),
     Case("executor-instances", {"executor": {"instances": 4}}, executor(instances=4)),
     Case(
         "executor-delete-on-termination",
@@ -834,7 +840,407 @@ ROLE_CASES = [
     ),
 ]
 
-CASES = [*SPEC_CASES, *ROLE_CASES]
+HOST_FORMAT = OperatorFlags("{{$appName}}.{{$appNamespace}}.spark.example.com")
+HOST = "app.team-a.spark.example.com"
+
+
+def ui(**parts: Any) -> dict[str, Any]:
+    return {"kubernetes": {"ui": parts}}
+
+
+UI_CASES = [
+    Case(
+        "spark-ui-service",
+        {
+            "sparkUIOptions": {
+                "servicePort": 80,
+                "serviceType": "LoadBalancer",
+                "serviceAnnotations": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"},
+                "serviceLabels": {"team": "data"},
+            }
+        },
+        ui(
+            service={
+                "port": 80,
+                "type": "LoadBalancer",
+                "annotations": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"},
+                "labels": {"team": "data"},
+            }
+        ),
+        absent=("kubernetes.ui.ingress",),
+    ),
+    Case(
+        "spark-ui-service-type-kubricks-refuses",
+        {"sparkUIOptions": {"serviceType": "ExternalName"}},
+        {},
+        (("spec.sparkUIOptions.serviceType", "Input should be"),),
+        absent=("kubernetes.ui",),
+    ),
+    Case(
+        "spark-ui-service-port-name-kubeflow-default",
+        {"sparkUIOptions": {"servicePortName": "spark-driver-ui-port"}},
+        {},
+        absent=("kubernetes.ui",),
+    ),
+    Case("spark-ui-service-port-name-kubricks-own", {"sparkUIOptions": {"servicePortName": "spark-ui"}}, {}),
+    Case(
+        "spark-ui-service-port-name-of-its-own",
+        {"sparkUIOptions": {"servicePortName": "http"}},
+        {},
+        (("spec.sparkUIOptions.servicePortName", "port spark-ui"),),
+    ),
+    Case(
+        "spark-ui-ingress-settings-without-the-ingress-url-format",
+        {"sparkUIOptions": {"ingressAnnotations": {"a": "b"}, "ingressTLS": [{"secretName": "tls"}]}},
+        {},
+        (
+            ("spec.sparkUIOptions.ingressAnnotations", "give kubricks import the same --ingress-url-format"),
+            ("spec.sparkUIOptions.ingressTLS", "give kubricks import the same --ingress-url-format"),
+        ),
+        absent=("kubernetes.ui",),
+    ),
+    Case(
+        "ingress-url-format-gives-every-ui-an-ingress",
+        {},
+        ui(ingress={"host": HOST}),
+        absent=("kubernetes.ui.ingress.className", "kubernetes.ui.service"),
+        flags=HOST_FORMAT,
+        namespace="team-a",
+    ),
+    Case(
+        "ingress-url-format-with-a-scheme-and-blanks-in-placeholders",
+        {},
+        ui(ingress={"host": "app.spark.example.com"}),
+        flags=OperatorFlags("https://{{ $appName }}.spark.example.com/"),
+    ),
+    Case(
+        "ingress-url-format-and-class-name",
+        {},
+        ui(ingress={"host": HOST, "className": "nginx"}),
+        flags=OperatorFlags(HOST_FORMAT.ingress_url_format, "nginx"),
+        namespace="team-a",
+    ),
+    Case(
+        "ingress-class-name-alone-makes-no-ingress-as-in-kubeflow",
+        {},
+        {},
+        absent=("kubernetes.ui",),
+        flags=OperatorFlags(ingress_class_name="nginx"),
+    ),
+    Case(
+        "ingress-url-format-with-a-path",
+        {"sparkUIOptions": {"ingressAnnotations": {"a": "b"}}},
+        {},
+        (
+            ("--ingress-url-format", "a path after the host (/team-a/app)"),
+            ("spec.sparkUIOptions.ingressAnnotations", "see --ingress-url-format"),
+        ),
+        absent=("kubernetes.ui",),
+        flags=OperatorFlags("spark.example.com/{{$appNamespace}}/{{$appName}}"),
+        namespace="team-a",
+    ),
+    Case(
+        "ingress-url-format-with-the-application-id",
+        {},
+        {},
+        (("--ingress-url-format", "{{$appId}}"),),
+        absent=("kubernetes.ui",),
+        flags=OperatorFlags("{{$appId}}.spark.example.com"),
+    ),
+    Case(
+        "ingress-url-format-with-a-namespace-the-application-does-not-name",
+        {},
+        {},
+        (("--ingress-url-format", "give kubricks import --namespace"),),
+        absent=("kubernetes.ui",),
+        flags=HOST_FORMAT,
+    ),
+    Case(
+        "ingress-url-format-with-a-port",
+        {},
+        {},
+        (("--ingress-url-format", "should match pattern"),),
+        absent=("kubernetes.ui",),
+        flags=OperatorFlags("{{$appName}}.spark.example.com:8443"),
+    ),
+    Case(
+        "spark-ui-ingress-settings",
+        {
+            "sparkUIOptions": {
+                "ingressAnnotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
+                "ingressTLS": [{"hosts": [HOST], "secretName": "spark-ui-tls"}],
+            }
+        },
+        ui(
+            ingress={
+                "host": HOST,
+                "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
+                "tls": [{"hosts": [HOST], "secretName": "spark-ui-tls"}],
+            }
+        ),
+        flags=HOST_FORMAT,
+        namespace="team-a",
+    ),
+    Case(
+        "spark-ui-ingress-tls-wildcard-that-covers-the-host-becomes-it",
+        {
+            "sparkUIOptions": {
+                "ingressTLS": [
+                    {"hosts": ["*.team-a.spark.example.com", HOST], "secretName": "wildcard"},
+                    {"hosts": ["*.example.com"], "secretName": "too-wide"},
+                ]
+            }
+        },
+        ui(ingress={"host": HOST, "tls": [{"hosts": [HOST], "secretName": "wildcard"}]}),
+        (("spec.sparkUIOptions.ingressTLS[1]", "should match pattern"),),
+        flags=HOST_FORMAT,
+        namespace="team-a",
+    ),
+    Case(
+        "spark-ui-options-unknown-field",
+        {"sparkUIOptions": {"somethingNew": 1}},
+        {},
+        (("spec.sparkUIOptions.somethingNew", "not a field"),),
+    ),
+    Case(
+        "driver-ingress-options-of-another-port",
+        {"driverIngressOptions": [{"servicePort": 8080, "servicePortName": "http", "ingressURLFormat": "x.io"}]},
+        {},
+        (("spec.driverIngressOptions[0]", "port (4040) only, not 8080"),),
+        absent=("kubernetes.ui",),
+    ),
+    Case(
+        "driver-ingress-options-of-the-ui-port-map-as-spark-ui-options",
+        {
+            "driverIngressOptions": [
+                {
+                    "servicePort": 4040,
+                    "servicePortName": "driver-ing-4040",
+                    "serviceType": "NodePort",
+                    "serviceAnnotations": {"a": "b"},
+                    "serviceLabels": {"c": "d"},
+                    "ingressURLFormat": "{{$appName}}-ui.spark.example.com",
+                    "ingressAnnotations": {"e": "f"},
+                    "ingressTLS": [{"hosts": ["*.spark.example.com"], "secretName": "wildcard"}],
+                }
+            ]
+        },
+        ui(
+            service={"port": 4040, "type": "NodePort", "annotations": {"a": "b"}, "labels": {"c": "d"}},
+            ingress={
+                "host": "app-ui.spark.example.com",
+                "className": "nginx",
+                "annotations": {"e": "f"},
+                "tls": [{"hosts": ["app-ui.spark.example.com"], "secretName": "wildcard"}],
+            },
+        ),
+        flags=OperatorFlags(ingress_class_name="nginx"),
+    ),
+    Case(
+        "driver-ingress-options-of-the-ui-port-without-an-ingress-as-in-kubeflow",
+        {"driverIngressOptions": [{"servicePort": 4040, "servicePortName": "ui", "ingressAnnotations": {"a": "b"}}]},
+        ui(service={"port": 4040}),
+        (("spec.driverIngressOptions[0].servicePortName", "port spark-ui"),),
+        absent=("kubernetes.ui.ingress",),
+    ),
+    Case(
+        "driver-ingress-options-of-the-ui-port-with-a-path",
+        {
+            "driverIngressOptions": [
+                {"servicePort": 4040, "ingressURLFormat": "spark.example.com/{{$appName}}", "ingressTLS": []}
+            ]
+        },
+        ui(service={"port": 4040}),
+        (
+            ("spec.driverIngressOptions[0].ingressURLFormat", "a path after the host (/app)"),
+            ("spec.driverIngressOptions[0].ingressTLS", "see its ingressURLFormat"),
+        ),
+        absent=("kubernetes.ui.ingress",),
+    ),
+    Case(
+        "driver-ingress-options-of-the-ui-port-beside-spark-ui-options",
+        {
+            "sparkUIOptions": {"serviceType": "NodePort"},
+            "driverIngressOptions": [{"servicePort": 4040, "serviceType": "LoadBalancer"}],
+        },
+        ui(service={"type": "NodePort"}),
+        (("spec.driverIngressOptions[0]", "one Service and one Ingress"),),
+    ),
+    Case(
+        "driver-ingress-options-of-the-ui-port-beside-the-ingress-url-format",
+        {"driverIngressOptions": [{"servicePort": 4040, "ingressURLFormat": "{{$appName}}-ui.spark.example.com"}]},
+        ui(ingress={"host": HOST}),
+        (("spec.driverIngressOptions[0]", "one Service and one Ingress"),),
+        flags=HOST_FORMAT,
+        namespace="team-a",
+    ),
+    Case(
+        "driver-ingress-options-unknown-field",
+        {"driverIngressOptions": [{"servicePort": 4040, "somethingNew": 1}]},
+        ui(service={"port": 4040}),
+        (("spec.driverIngressOptions[0].somethingNew", "not a field"),),
+    ),
+]
+
+JMX_NOTE = "not the JMX exporter's on port"
+
+MONITORING_CASES = [
+    Case(
+        "monitoring-driver-and-executor-metrics-without-a-service-monitor-as-in-kubeflow",
+        {"monitoring": {"exposeDriverMetrics": True, "exposeExecutorMetrics": True}},
+        {"kubernetes": {"monitoring": {"prometheus": True}}},
+        absent=("kubernetes.monitoring.serviceMonitor", "kubernetes.monitoring.podMonitor"),
+    ),
+    Case(
+        "monitoring-executor-metrics-alone",
+        {"monitoring": {"exposeDriverMetrics": False, "exposeExecutorMetrics": True}},
+        {"kubernetes": {"monitoring": {"prometheus": True}}},
+    ),
+    Case(
+        "monitoring-nothing-exposed",
+        {"monitoring": {"exposeDriverMetrics": False, "exposeExecutorMetrics": False}},
+        {},
+        absent=("kubernetes.monitoring",),
+    ),
+    Case(
+        "monitoring-exposure-not-a-boolean",
+        {"monitoring": {"exposeDriverMetrics": "yes"}},
+        {},
+        (("spec.monitoring.exposeDriverMetrics", "not true or false"),),
+        absent=("kubernetes.monitoring",),
+    ),
+    Case(
+        "monitoring-jmx-exporter-is-noted",
+        {
+            "monitoring": {
+                "exposeDriverMetrics": True,
+                "metricsProperties": "*.sink.jmx.class=org.apache.spark.metrics.sink.JmxSink",
+                "metricsPropertiesFile": "/etc/metrics/metrics.properties",
+                "prometheus": {
+                    "jmxExporterJar": "/prometheus/jmx_prometheus_javaagent.jar",
+                    "port": 8091,
+                    "portName": "jmx",
+                    "configFile": "/etc/metrics/prometheus.yaml",
+                    "configuration": "rules: []",
+                },
+            }
+        },
+        {"kubernetes": {"monitoring": {"prometheus": True}}},
+        (
+            ("spec.monitoring.metricsProperties", "kubricks configures Spark's metrics system itself"),
+            ("spec.monitoring.metricsPropertiesFile", "kubricks configures Spark's metrics system itself"),
+            ("spec.monitoring.prometheus.jmxExporterJar", "no JMX exporter"),
+            ("spec.monitoring.prometheus.port", "no JMX exporter"),
+            ("spec.monitoring.prometheus.portName", "no JMX exporter"),
+            ("spec.monitoring.prometheus.configFile", "no JMX exporter"),
+            ("spec.monitoring.prometheus.configuration", "no JMX exporter"),
+        ),
+        notes=(("spec.monitoring", f"{JMX_NOTE} 8091: the metric names differ"),),
+    ),
+    Case(
+        "monitoring-jmx-exporter-on-kubeflow-default-port",
+        {"monitoring": {"exposeExecutorMetrics": True, "prometheus": {"jmxExporterJar": "/jmx.jar"}}},
+        {"kubernetes": {"monitoring": {"prometheus": True}}},
+        (("spec.monitoring.prometheus.jmxExporterJar", "no JMX exporter"),),
+        notes=(("spec.monitoring", f"{JMX_NOTE} 8090"),),
+    ),
+    Case(
+        "monitoring-jmx-exporter-with-nothing-exposed-is-not-noted",
+        {"monitoring": {"exposeDriverMetrics": False, "prometheus": {"jmxExporterJar": "/jmx.jar"}}},
+        {},
+        (("spec.monitoring.prometheus.jmxExporterJar", "no JMX exporter"),),
+        absent=("kubernetes.monitoring",),
+    ),
+    Case(
+        "monitoring-unknown-fields",
+        {"monitoring": {"somethingNew": 1, "prometheus": {"somethingNewer": 2}}},
+        {},
+        (
+            ("spec.monitoring.somethingNew", "not a field"),
+            ("spec.monitoring.prometheus.somethingNewer", "not a field"),
+        ),
+    ),
+]
+
+EVENT_LOG_ON = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": "s3a://logs/spark-events"}
+
+EVENT_LOG_CASES = [
+    Case(
+        "spark-conf-event-log",
+        {
+            "sparkConf": {
+                **EVENT_LOG_ON,
+                "spark.eventLog.compress": "true",
+                "spark.eventLog.rolling.enabled": "true",
+                "spark.eventLog.rolling.maxFileSize": "256M",
+            }
+        },
+        {
+            "kubernetes": {
+                "eventLog": {"dir": "s3a://logs/spark-events", "compress": True, "rollingMaxFileSize": "256m"}
+            }
+        },
+        absent=("app.sparkConf",),
+    ),
+    Case(
+        "spark-conf-event-log-rolling-at-spark-default-size",
+        {"sparkConf": {**EVENT_LOG_ON, "spark.eventLog.rolling.enabled": " True "}},
+        {"kubernetes": {"eventLog": {"rollingMaxFileSize": "128m"}}},
+        absent=("app.sparkConf",),
+    ),
+    Case(
+        "spark-conf-event-log-not-rolling",
+        {
+            "sparkConf": {
+                **EVENT_LOG_ON,
+                "spark.eventLog.rolling.enabled": "false",
+                "spark.eventLog.rolling.maxFileSize": "256m",
+            }
+        },
+        {"kubernetes": {"eventLog": {"dir": "s3a://logs/spark-events"}}},
+        absent=("app.sparkConf", "kubernetes.eventLog.rollingMaxFileSize"),
+    ),
+    Case(
+        "spark-conf-event-log-off-stays-in-spark-conf-where-kubricks-sets-nothing",
+        {"sparkConf": {"spark.eventLog.enabled": "false", "spark.eventLog.dir": "s3a://logs/spark-events"}},
+        {"app": {"sparkConf": {"spark.eventLog.enabled": "false", "spark.eventLog.dir": "s3a://logs/spark-events"}}},
+        absent=("kubernetes.eventLog",),
+    ),
+    Case(
+        "spark-conf-event-log-without-a-directory-stays-in-spark-conf",
+        {"sparkConf": {"spark.eventLog.enabled": "true"}},
+        {"app": {"sparkConf": {"spark.eventLog.enabled": "true"}}},
+        absent=("kubernetes.eventLog",),
+    ),
+    Case(
+        "spark-conf-event-log-in-a-directory-kubricks-refuses-stays-in-spark-conf",
+        {"sparkConf": {**EVENT_LOG_ON, "spark.eventLog.dir": "s3a://logs/a,s3a://logs/b"}},
+        {"app": {"sparkConf": {**EVENT_LOG_ON, "spark.eventLog.dir": "s3a://logs/a,s3a://logs/b"}}},
+        absent=("kubernetes.eventLog",),
+    ),
+    Case(
+        "spark-conf-event-log-compress-not-a-boolean",
+        {"sparkConf": {**EVENT_LOG_ON, "spark.eventLog.compress": "zstd"}},
+        {"kubernetes": {"eventLog": {"dir": "s3a://logs/spark-events"}}},
+        (("spec.sparkConf[spark.eventLog.compress]", "not true or false"),),
+        absent=("app.sparkConf", "kubernetes.eventLog.compress"),
+    ),
+    Case(
+        "spark-conf-event-log-rolling-size-kubricks-refuses",
+        {
+            "sparkConf": {
+                **EVENT_LOG_ON,
+                "spark.eventLog.rolling.enabled": "true",
+                "spark.eventLog.rolling.maxFileSize": "1t",
+            }
+        },
+        {"kubernetes": {"eventLog": {"dir": "s3a://logs/spark-events"}}},
+        (("spec.sparkConf[spark.eventLog.rolling.maxFileSize]", "should match pattern"),),
+        absent=("kubernetes.eventLog.rollingMaxFileSize",),
+    ),
+]
+
+CASES = [*SPEC_CASES, *ROLE_CASES, *UI_CASES, *MONITORING_CASES, *EVENT_LOG_CASES]
 
 
 def at_path(spec: dict[str, Any], dotted: str) -> bool:
@@ -849,25 +1255,41 @@ def at_path(spec: dict[str, Any], dotted: str) -> bool:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_field(case: Case) -> None:
     application = merged(BASE, {"spec": case.given})
-    job, unmapped = spark_job(application)
+    job, unmapped, notes = spark_job(application, case.namespace, case.flags)
     assert job is not None, unmapped
     assert contains(job["spec"], case.expected), yaml.safe_dump(job["spec"])
-    assert sorted(u.field for u in unmapped) == sorted(field for field, _ in case.unmapped)
+    assert sorted(u.field for u in unmapped) == sorted(field for field, _ in case.unmapped), unmapped
     reasons = {u.field: u.reason for u in unmapped}
     for field, fragment in case.unmapped:
         assert fragment in reasons[field]
+    assert sorted(n.field for n in notes) == sorted(field for field, _ in case.notes), notes
+    texts = {n.field: n.text for n in notes}
+    for field, fragment in case.notes:
+        assert fragment in texts[field]
     for path in case.absent:
         assert not at_path(job["spec"], path), path
     SparkJob.model_validate(job)
 
 
-def touched(key: str) -> set[str]:
-    """The fields of the SparkApplication's spec (``key`` None) or of its spec.<key> that some case sets."""
+def test_the_event_log_leaves_spark_conf_but_for_the_properties_kubricks_does_not_set() -> None:
+    conf = {**EVENT_LOG_ON, "spark.eventLog.compress": "false", "spark.eventLog.logBlockUpdates.enabled": "true"}
+    job, unmapped, _ = spark_job(merged(BASE, {"spec": {"sparkConf": conf}}))
+    assert job is not None, unmapped
+    assert job["spec"]["app"]["sparkConf"] == {"spark.eventLog.logBlockUpdates.enabled": "true"}
+    assert job["spec"]["kubernetes"]["eventLog"] == {"dir": "s3a://logs/spark-events", "compress": False}
+    assert unmapped == []
+
+
+def touched(section: str) -> set[str]:
+    """The fields of the SparkApplication's spec, or of the object at the dotted ``section`` under it (of each
+    item, for a list), that some case sets."""
     fields: set[str] = set()
     for case in CASES:
-        section = case.given if key == "spec" else case.given.get(key)
-        if isinstance(section, dict):
-            fields |= set(section)
+        nodes: list[Any] = [case.given]
+        for key in [] if section == "spec" else section.split("."):
+            values = [node.get(key) for node in nodes if isinstance(node, dict)]
+            nodes = [item for value in values for item in (value if isinstance(value, list) else [value])]
+        fields |= {field for node in nodes if isinstance(node, dict) for field in node}
     return fields
 
 
@@ -880,6 +1302,10 @@ def touched(key: str) -> set[str]:
         ("deps", DEPS_FIELDS),
         ("restartPolicy", RESTART_POLICY_FIELDS),
         ("dynamicAllocation", DYNAMIC_ALLOCATION_FIELDS),
+        ("sparkUIOptions", SPARK_UI_FIELDS),
+        ("driverIngressOptions", DRIVER_INGRESS_FIELDS),
+        ("monitoring", MONITORING_FIELDS),
+        ("monitoring.prometheus", JMX_EXPORTER_FIELDS),
     ],
 )
 def test_every_field_the_importer_knows_has_a_case(section: str, table: Any) -> None:
@@ -902,7 +1328,7 @@ def test_every_field_the_importer_knows_has_a_case(section: str, table: Any) -> 
     ids=["no-image", "jar-without-main-class", "r-application", "core-limit-below-request", "min-above-max"],
 )
 def test_an_invalid_sparkjob_is_not_made_and_says_why(given: dict[str, Any], field: str, fragment: str) -> None:
-    job, unmapped = spark_job(merged(BASE, {"spec": given}))
+    job, unmapped, _ = spark_job(merged(BASE, {"spec": given}))
     assert job is None
     made = [u for u in unmapped if u.reason.startswith("no SparkJob is made")]
     assert any(u.field == field and fragment in u.reason for u in made), unmapped
@@ -924,7 +1350,7 @@ def test_metadata_keeps_what_describes_the_job_and_drops_what_the_api_server_wro
             "status": {"applicationState": {"state": "COMPLETED"}},
         },
     )
-    job, _ = spark_job(application)
+    job, _, _ = spark_job(application)
     assert job is not None
     assert job["metadata"] == {
         "name": "app",
@@ -937,7 +1363,7 @@ def test_metadata_keeps_what_describes_the_job_and_drops_what_the_api_server_wro
 
 
 def test_namespace_replaces_the_applications() -> None:
-    job, _ = spark_job(merged(BASE, {"metadata": {"namespace": "data"}}), namespace="team-a")
+    job, _, _ = spark_job(merged(BASE, {"metadata": {"namespace": "data"}}), namespace="team-a")
     assert job is not None
     assert job["metadata"]["namespace"] == "team-a"
 
@@ -977,9 +1403,6 @@ def test_documents_other_kinds_pass_through_and_scheduled_applications_are_repor
     assert imported.unmapped == 1
 
 
-SERVICE_ANNOTATIONS = "kubricks' headless driver Service takes no annotations of the job's"
-
-
 def test_the_items_of_a_list_are_imported_as_kubectl_get_prints_them() -> None:
     listed = {"apiVersion": "v1", "kind": "List", "items": [BASE, merged(BASE, {"metadata": {"name": "other"}})]}
     imported = import_documents([listed])
@@ -990,8 +1413,16 @@ def test_the_items_of_a_list_are_imported_as_kubectl_get_prints_them() -> None:
     assert imported.messages == []
 
 
-EXAMPLES = {
+DRIVER_PORT_8080 = "kubricks exposes the Spark UI's port (4040) only, not 8080"
+JMX_NOTE_8090 = (
+    "kubricks serves Spark's own metrics (its PrometheusServlet) on the UI port 4040, at /metrics/prometheus/ and "
+    "/metrics/executors/prometheus/, not the JMX exporter's on port 8090: the metric names differ, and no "
+    "prometheus.io/* pod annotations point at them"
+)
+
+EXAMPLES: dict[str, list[Unmapped | Note]] = {
     "spark-pi.yaml": [],
+    "spark-pi-ui.yaml": [],
     "pyspark-pi.yaml": [
         Unmapped(
             "spec.restartPolicy.onSubmissionFailureRetries",
@@ -1003,23 +1434,53 @@ EXAMPLES = {
         ),
     ],
     "etl-nightly.yaml": [
-        Unmapped("spec.driver.serviceAnnotations", SERVICE_ANNOTATIONS),
-        Unmapped("spec.monitoring", NOT_AVAILABLE_YET),
-        Unmapped("spec.sparkUIOptions", NOT_AVAILABLE_YET),
+        Unmapped("spec.monitoring.prometheus.jmxExporterJar", JMX_EXPORTER),
+        Unmapped("spec.monitoring.prometheus.port", JMX_EXPORTER),
+        Unmapped("spec.sparkUIOptions.ingressAnnotations", NO_INGRESS_FLAG),
+        Unmapped("spec.sparkUIOptions.ingressTLS", NO_INGRESS_FLAG),
+        Unmapped("spec.driverIngressOptions[0]", DRIVER_PORT_8080),
+        Note("spec.monitoring", JMX_NOTE_8090),
     ],
 }
+"""What each example loses or keeps with a note, without kubeflow's operator flags."""
 
 
-@pytest.mark.parametrize("example", sorted(EXAMPLES))
-def test_example_becomes_a_valid_sparkjob_losing_only_what_is_listed(example: str) -> None:
+def application(example: str) -> dict[str, Any]:
     applications = [
         d for d in yaml.safe_load_all((KUBEFLOW / example).read_text()) if d and d["kind"] == "SparkApplication"
     ]
     assert len(applications) == 1
-    job, unmapped = spark_job(applications[0])
+    return applications[0]
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_example_becomes_a_valid_sparkjob_losing_only_what_is_listed(example: str) -> None:
+    job, unmapped, notes = spark_job(application(example))
     assert job is not None, unmapped
     SparkJob.model_validate(job)
-    assert unmapped == EXAMPLES[example]
+    assert [*unmapped, *notes] == EXAMPLES[example]
+
+
+def test_example_gets_the_ui_ingress_of_kubeflows_operator_flags() -> None:
+    flags = OperatorFlags("{{$appName}}-{{$appNamespace}}.spark.example.com", "nginx")
+    job, unmapped, _ = spark_job(application("etl-nightly.yaml"), "team-a", flags)
+    assert job is not None, unmapped
+    assert job["spec"]["kubernetes"]["ui"] == {
+        "service": {
+            "port": 80,
+            "type": "ClusterIP",
+            "labels": {"team": "data"},
+            "annotations": {"example.com/owner": "data-team"},
+        },
+        "ingress": {
+            "host": "etl-nightly-team-a.spark.example.com",
+            "className": "nginx",
+            "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
+            "tls": [{"hosts": ["etl-nightly-team-a.spark.example.com"], "secretName": "spark-ui-tls"}],
+        },
+    }
+    assert [u.field for u in unmapped if u.field.startswith("spec.sparkUIOptions")] == []
+    SparkJob.model_validate(job)
 
 
 def test_every_example_is_listed() -> None:
@@ -1040,11 +1501,39 @@ def test_command_prints_sparkjobs_and_lists_what_it_could_not_map() -> None:
     ]
     assert [d["metadata"]["namespace"] for d in documents] == ["team-a", "team-a", "data"]
     assert result.stderr.splitlines() == [
-        f"etl-nightly: spec.driver.serviceAnnotations: {SERVICE_ANNOTATIONS}",
-        f"etl-nightly: spec.monitoring: {NOT_AVAILABLE_YET}",
-        f"etl-nightly: spec.sparkUIOptions: {NOT_AVAILABLE_YET}",
+        f"etl-nightly: spec.monitoring.prometheus.jmxExporterJar: {JMX_EXPORTER}",
+        f"etl-nightly: spec.monitoring.prometheus.port: {JMX_EXPORTER}",
+        f"etl-nightly: spec.sparkUIOptions.ingressAnnotations: {NO_INGRESS_FLAG}",
+        f"etl-nightly: spec.sparkUIOptions.ingressTLS: {NO_INGRESS_FLAG}",
+        f"etl-nightly: spec.driverIngressOptions[0]: {DRIVER_PORT_8080}",
+        f"etl-nightly: spec.monitoring: note: {JMX_NOTE_8090}",
         "etl-settings: passed through unchanged: ConfigMap is not a sparkoperator.k8s.io/v1beta2 SparkApplication",
     ]
+
+
+def test_command_takes_kubeflows_operator_flags_for_the_ui_ingress() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["import", "-f", str(KUBEFLOW / "etl-nightly.yaml"), "--ingress-url-format", "{{$appName}}.spark.example.com",
+         "--ingress-class-name", "nginx"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    job = next(yaml.safe_load_all(result.stdout))
+    ingress = job["spec"]["kubernetes"]["ui"]["ingress"]
+    assert (ingress["host"], ingress["className"]) == ("etl-nightly.spark.example.com", "nginx")
+    assert "ingressAnnotations" not in result.stderr
+
+
+def test_notes_go_to_standard_error_but_are_not_counted_as_unmapped() -> None:
+    monitored = merged(
+        BASE, {"spec": {"monitoring": {"exposeDriverMetrics": True, "prometheus": {"jmxExporterJar": "/jmx.jar"}}}}
+    )
+    imported = import_documents([monitored])
+    assert imported.messages == [
+        f"app: spec.monitoring.prometheus.jmxExporterJar: {JMX_EXPORTER}",
+        f"app: spec.monitoring: note: {JMX_NOTE_8090}",
+    ]
+    assert imported.unmapped == 1
 
 
 @pytest.mark.parametrize(("example", "code"), [("spark-pi.yaml", 0), ("pyspark-pi.yaml", 1)])

@@ -183,7 +183,6 @@ def findings(changes: dict[str, Any]) -> set[tuple[str, str, str]]:
                     "spark.kubernetes.executor.volumes.hostPath.data.mount.path": "/data",
                     "spark.kubernetes.executor.volumes.nfs.share.options.server": "nfs.example.com",
                     "spark.kubernetes.executor.volumes.persistentVolumeClaim.x.mount.path": "/x",
-                    "spark.kubernetes.driver.volumes.hostPath.ignored.mount.path": "/d",
                 }
             },
             {

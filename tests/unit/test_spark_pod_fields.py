@@ -380,17 +380,20 @@ def test_submit_time_settings_become_sparks_properties(changes: dict[str, Any], 
 def test_a_spark_config_map_gives_defaults_and_conf_files() -> None:
     spark_config = {
         "spark-defaults.conf": "# defaults\nspark.sql.shuffle.partitions 7\nspark.app.name = theirs\n\n"
-        "spark.ui.port: 4041\n",
+        "spark.sql.adaptive.enabled: false\n",
         "log4j2.properties": "rootLogger.level = warn\n",
         "spark.properties": "never used",
     }
     result = rendered(
-        {"spec.kubernetes.sparkConfigMap": "spark-settings", "spec.app.sparkConf": {"spark.ui.port": "4050"}},
+        {
+            "spec.kubernetes.sparkConfigMap": "spark-settings",
+            "spec.app.sparkConf": {"spark.sql.adaptive.enabled": "true"},
+        },
         spark_config,
     )
     properties = result["properties"]
     assert properties["spark.sql.shuffle.partitions"] == "7"
-    assert properties["spark.ui.port"] == "4050", "the job's sparkConf wins over the defaults"
+    assert properties["spark.sql.adaptive.enabled"] == "true", "the job's sparkConf wins over the defaults"
     assert properties["spark.app.name"] == "etl-daily", "what kubricks sets wins over the defaults"
     sources = at(result["driver"], "spec.volumes[spark-conf-volume-driver].projected.sources")
     assert sources[1] == {
@@ -499,3 +502,13 @@ def test_the_driver_service_carries_the_jobs_labels_and_annotations_under_the_op
     assert service["metadata"]["labels"]["team"] == "a"
     assert service["metadata"]["labels"]["kubricks.dev/sparkjob"] == "etl-daily"
     assert service["metadata"]["annotations"] == {"mesh/inject": "false"}
+
+
+def test_kubectl_means_the_driver_container_when_a_sidecar_comes_first() -> None:
+    alone = rendered({})["driver"]
+    assert "kubectl.kubernetes.io/default-container" not in alone["metadata"].get("annotations", {})
+    with_sidecar = rendered({"spec.kubernetes.driver.sidecars": [{"name": "proxy"}]})["driver"]
+    assert [c["name"] for c in with_sidecar["spec"]["containers"]] == ["proxy", "spark-kubernetes-driver"]
+    assert (
+        with_sidecar["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"] == "spark-kubernetes-driver"
+    )

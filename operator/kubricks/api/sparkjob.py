@@ -547,11 +547,53 @@ class RestartPolicy(ApiModel):
     """The wait before the next attempt."""
 
 
+DRIVER_POD_CONF = {
+    "spark.kubernetes.driver.label.": "spec.kubernetes.driver.labels",
+    "spark.kubernetes.driver.annotation.": "spec.kubernetes.driver.annotations",
+    "spark.kubernetes.driver.service.label.": "spec.kubernetes.driver.serviceLabels",
+    "spark.kubernetes.driver.service.annotation.": "spec.kubernetes.driver.serviceAnnotations",
+    "spark.kubernetes.driver.node.selector.": "spec.kubernetes.driver.nodeSelector",
+    "spark.kubernetes.node.selector.": "spec.kubernetes.pods.nodeSelector",
+    "spark.kubernetes.driverEnv.": "spec.kubernetes.driver.env",
+    "spark.kubernetes.driver.secrets.": "spec.kubernetes.volumes and spec.kubernetes.driver.volumeMounts",
+    "spark.kubernetes.driver.secretKeyRef.": "spec.kubernetes.driver.envValueFrom",
+    "spark.kubernetes.driver.volumes.": "spec.kubernetes.volumes and spec.kubernetes.driver.volumeMounts",
+    "spark.kubernetes.driver.podTemplateFile": "spec.kubernetes.driver.template",
+    "spark.kubernetes.driver.podTemplateContainerName": "spec.kubernetes.driver.template (its first container)",
+    "spark.kubernetes.driver.scheduler.name": "spec.kubernetes.driver.schedulerName",
+    "spark.kubernetes.scheduler.name": "spec.kubernetes.pods.schedulerName",
+    "spark.kubernetes.container.image.pullPolicy": "spec.image.pullPolicy",
+}
+"""Spark settings of the driver pod, which spark-submit applies and kubricks, writing the driver pod itself, would
+not: each has a field, named here."""
+
+
+def driver_pod_conf(spark_conf: dict[str, str]) -> list[str]:
+    """The keys of ``spark_conf`` that set the driver pod, which a field must set instead."""
+    return [key for key in spark_conf if key.startswith(tuple(DRIVER_POD_CONF))]
+
+
 class SparkJobSpec(ApiModel):
     """One Spark application and where it runs: exactly one of kubernetes or databricks."""
 
     rules: ClassVar = (
         exactly_one_of("spec", "kubernetes", "databricks"),
+        Rule(
+            cel="!has(self.kubernetes) || !has(self.app.sparkConf) || self.app.sparkConf.all(k, "
+            + " && ".join(f"!k.startsWith('{prefix}')" for prefix in DRIVER_POD_CONF)
+            + ")",
+            message="spec.app.sparkConf: kubricks writes the driver pod itself, so Spark's driver pod settings "
+            "would be ignored there; set them through fields instead: "
+            + "; ".join(f"{key}* → {field}" for key, field in DRIVER_POD_CONF.items()),
+            check=lambda spec: spec.kubernetes is None or not driver_pod_conf(spec.app.spark_conf),
+        ),
+        Rule(
+            cel="!has(self.kubernetes) || !has(self.app.sparkConf) || !('spark.ui.port' in self.app.sparkConf)"
+            " || self.app.sparkConf['spark.ui.port'] == '4040'",
+            message='spec.app.sparkConf["spark.ui.port"] must be 4040 (or left out) on Kubernetes: the driver\'s '
+            "Services, the Ingress, the HTTPRoute and the monitors reach the Spark UI there",
+            check=lambda spec: spec.kubernetes is None or spec.app.spark_conf.get("spark.ui.port", "4040") == "4040",
+        ),
         Rule(
             cel="has(self.kubernetes) == has(oldSelf.kubernetes)",
             message="spec.kubernetes / spec.databricks: the target of a SparkJob cannot change; "

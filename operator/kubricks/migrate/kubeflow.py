@@ -7,14 +7,21 @@ reported, never dropped in silence. Every value is checked against the kubricks 
 refuses but a Kubernetes pod takes goes into the pod's raw template, anything else is reported as an Unmapped,
 named as in the SparkApplication. The SparkJob is then validated as the API server would validate it; one that is
 not valid is not returned, and each reason is reported instead.
+
+Some of what kubeflow made of a SparkApplication its manifest does not say: the Spark UI's Ingress came from the
+operator's flags (--ingress-url-format, --ingress-class-name), which the import is given as OperatorFlags. Where a
+field maps but kubricks does something different enough to matter (its own Prometheus metrics instead of the JMX
+exporter's), a Note says so beside the fields not mapped.
 """
 
 import copy
 import posixpath
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 from annotated_types import Le
 from pydantic import TypeAdapter, ValidationError
@@ -24,9 +31,12 @@ from kubricks.api.base import ApiModel, memory_bytes
 from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.pods import Container, InitContainer, PodSecurityContext, SecurityContext
 from kubricks.api.sparkjob import (
+    DRIVER_POD_CONF,
     AppSpec,
     Dependencies,
+    DriverSpec,
     DynamicAllocation,
+    EventLog,
     ExecutorSpec,
     JobImage,
     KubernetesTarget,
@@ -35,6 +45,10 @@ from kubricks.api.sparkjob import (
     RestartPolicy,
     SparkJob,
     SparkJobSpec,
+    SparkUi,
+    UiIngress,
+    UiService,
+    driver_pod_conf,
 )
 from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import (
@@ -44,6 +58,7 @@ from kubricks.spark.manifests import (
     Submission,
     spark_properties,
 )
+from kubricks.spark.ui import DRIVER_METRICS_PATH, EXECUTOR_METRICS_PATH, UI_PORT, UI_PORT_NAME
 
 API_VERSION = "sparkoperator.k8s.io/v1beta2"
 APPLICATION = "SparkApplication"
@@ -58,7 +73,7 @@ PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000"
 
 Role = Literal["driver", "executor"]
 ROLES: tuple[Role, ...] = ("driver", "executor")
-ROLE_MODELS: dict[Role, type[PodSpec]] = {"driver": PodSpec, "executor": ExecutorSpec}
+ROLE_MODELS: dict[Role, type[PodSpec]] = {"driver": DriverSpec, "executor": ExecutorSpec}
 SPARK_CONTAINERS: dict[Role, str] = {"driver": DRIVER_CONTAINER, "executor": EXECUTOR_CONTAINER}
 
 KEPT_METADATA = ("name", "generateName", "namespace", "labels", "annotations")
@@ -104,8 +119,28 @@ class Unmapped:
     """A field of the SparkApplication that its SparkJob does not carry, and why."""
 
     field: str
-    """As in the SparkApplication: spec.driver.podName, spec.sparkConf[spark.app.name], spec.volumes[2]."""
+    """As in the SparkApplication: spec.driver.podName, spec.sparkConf[spark.app.name], spec.volumes[2]; or the
+    import's option that stood for a flag of kubeflow's operator: --ingress-url-format."""
     reason: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A field of the SparkApplication that its SparkJob carries, but with a difference worth knowing."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OperatorFlags:
+    """Flags of kubeflow's operator that shaped what it made of every SparkApplication, which no manifest says."""
+
+    ingress_url_format: str | None = None
+    """--ingress-url-format, such as {{$appName}}.{{$appNamespace}}.spark.example.com: the host of the Ingress
+    kubeflow made for each application's UI."""
+    ingress_class_name: str | None = None
+    """--ingress-class-name: the IngressClass of those Ingresses."""
 
 
 # --- Checking values against kubricks' fields -------------------------------------------------------------------
@@ -208,8 +243,12 @@ class _Draft:
     """The SparkJob being made from one SparkApplication's spec."""
 
     source: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """The SparkJob's: its name and namespace fill in the Ingress URL format's placeholders."""
+    flags: OperatorFlags = OperatorFlags()
     spec: dict[str, Any] = field(default_factory=lambda: {"image": {}, "app": {}, "kubernetes": {}})
     unmapped: list[Unmapped] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     volume_kinds: dict[str, VolumeKind] = field(default_factory=dict)
     """The SparkApplication's volumes by name: in spec.kubernetes.volumes, in the templates of the pods that mount
     them (a type kubricks does not model), or not mapped."""
@@ -217,6 +256,9 @@ class _Draft:
 
     def lose(self, path: str, reason: str) -> None:
         self.unmapped.append(Unmapped(path, reason))
+
+    def note(self, path: str, text: str) -> None:
+        self.notes.append(Note(path, text))
 
     def section(self, *keys: str) -> dict[str, Any]:
         """The object at ``keys`` under spec, made empty where missing."""
@@ -311,7 +353,35 @@ class _Pod:
         return True
 
 
-Scope = TypeVar("Scope", _Draft, _Pod)
+UI_SERVICE = ("kubernetes", "ui", "service")
+UI_INGRESS = ("kubernetes", "ui", "ingress")
+
+
+@dataclass
+class _Ui:
+    """Settings of a Service, and of its Ingress, that kubeflow put in front of the driver's UI port: they become
+    spec.kubernetes.ui."""
+
+    draft: _Draft
+    default_port_name: str
+    """What kubeflow named the Service's port when the settings name none."""
+    no_ingress: str | None
+    """Why the Ingress settings are not mapped when the SparkJob has no ui.ingress; None when kubeflow made no
+    Ingress of them either."""
+
+    def lose(self, path: str, reason: str) -> None:
+        self.draft.lose(path, reason)
+
+    def ingress(self, path: str) -> dict[str, Any] | None:
+        """The SparkJob's ui.ingress, where the setting at ``path`` goes; None when it has none (reported where
+        kubeflow made an Ingress)."""
+        ingress: dict[str, Any] | None = (self.draft.spec["kubernetes"].get("ui") or {}).get("ingress")
+        if ingress is None and self.no_ingress is not None:
+            self.lose(path, self.no_ingress)
+        return ingress
+
+
+Scope = TypeVar("Scope", _Draft, _Pod, _Ui)
 Handler = Callable[[Scope, str, Any], None]
 
 
@@ -664,8 +734,8 @@ DRIVER_FIELDS: dict[str, Handler[_Pod]] = {
     **POD_FIELDS,
     "podName": _lost("kubricks names the driver pod itself, one per attempt"),
     "kubernetesMaster": _lost("the driver talks to the API server of the cluster it runs in"),
-    "serviceAnnotations": _lost("kubricks' headless driver Service takes no annotations of the job's"),
-    "serviceLabels": _lost("kubricks' headless driver Service takes no labels of the job's"),
+    "serviceAnnotations": _copy("serviceAnnotations"),
+    "serviceLabels": _copy("serviceLabels"),
 }
 
 EXECUTOR_FIELDS: dict[str, Handler[_Pod]] = {
@@ -702,10 +772,7 @@ def _image(draft: _Draft, path: str, value: Any) -> None:
 
 
 def _image_pull_policy(draft: _Draft, path: str, value: Any) -> None:
-    if value != "IfNotPresent":
-        draft.lose(
-            path, "kubricks pulls the Spark containers' image IfNotPresent: give each build a new tag or a digest"
-        )
+    draft.put(("image",), JobImage, "pullPolicy", value, path)
 
 
 def _image_pull_secrets(draft: _Draft, path: str, value: Any) -> None:
@@ -755,6 +822,11 @@ def _spark_conf(draft: _Draft, path: str, value: Any) -> None:
         if alias in WHOLE_NUMBER_FIELDS and isinstance(setting, str) and setting.isdigit():
             setting = int(setting)
         _Pod(draft, role).put(alias, setting, f"{path}[{key}]")
+    for key in driver_pod_conf(conf):
+        field_name = next(field for prefix, field in DRIVER_POD_CONF.items() if key.startswith(prefix))
+        draft.lose(f"{path}[{key}]", f"kubricks writes the driver pod itself; set this through {field_name}")
+        del conf[key]
+    _event_log(draft, conf, path)
     draft.put(("app",), AppSpec, "sparkConf", conf, path)
 
 
@@ -918,6 +990,233 @@ def _time_to_live(draft: _Draft, path: str, value: Any) -> None:
     draft.put((), SparkJobSpec, "ttlSecondsAfterFinished", value, path)
 
 
+# --- The Spark UI, its metrics and its event log -------------------------------------------------------------------
+
+
+KUBEFLOW_UI_PORT_NAME = "spark-driver-ui-port"
+"""What kubeflow names the port of the UI's Service when sparkUIOptions.servicePortName does not say."""
+KUBEFLOW_PLACEHOLDER = re.compile(r"{{\s*\$(appName|appNamespace|appId)\s*}}")
+"""What kubeflow fills in in an Ingress URL format."""
+NO_INGRESS_FLAG = (
+    "kubeflow made the UI's Ingress only with its operator's --ingress-url-format, which the SparkApplication does "
+    "not say: give kubricks import the same --ingress-url-format"
+)
+JMX_EXPORTER = "kubricks runs no JMX exporter: monitoring.prometheus serves Spark's own metrics on the UI port"
+METRICS_CONFIGURATION = (
+    "the metrics configuration of kubeflow's JMX exporter: kubricks configures Spark's metrics system itself, "
+    "for its PrometheusServlet"
+)
+KUBEFLOW_JMX_EXPORTER_PORT = 8090
+JMX_EXPORTER_FIELDS = ("jmxExporterJar", "port", "portName", "configFile", "configuration")
+METRICS_CONFIGURATION_FIELDS = ("metricsProperties", "metricsPropertiesFile")
+
+EVENT_LOG_ENABLED = "spark.eventLog.enabled"
+EVENT_LOG_DIR = "spark.eventLog.dir"
+EVENT_LOG_COMPRESS = "spark.eventLog.compress"
+EVENT_LOG_ROLLING = "spark.eventLog.rolling.enabled"
+EVENT_LOG_MAX_FILE_SIZE = "spark.eventLog.rolling.maxFileSize"
+SPARK_MAX_FILE_SIZE = "128m"
+"""Spark's spark.eventLog.rolling.maxFileSize when rolling is on and the property is not set."""
+
+
+def _ingress(draft: _Draft, url_format: str, path: str) -> None:
+    """The UI's Ingress at the host kubeflow made of ``url_format`` (at ``path``) for this application, of the
+    class kubeflow's operator gave every Ingress."""
+    host = _ingress_host(draft, url_format, path)
+    class_name = draft.flags.ingress_class_name
+    if host is not None and draft.put(UI_INGRESS, UiIngress, "host", host, path) and class_name:
+        draft.put(UI_INGRESS, UiIngress, "className", class_name, "--ingress-class-name")
+
+
+def _ingress_host(draft: _Draft, url_format: str, path: str) -> str | None:
+    """The host of kubeflow's Ingress URL for the SparkJob; None (reported) when kubricks cannot serve the UI at
+    that URL."""
+    values = {"appName": draft.metadata.get("name"), "appNamespace": draft.metadata.get("namespace")}
+    missing = {
+        "appName": "the SparkApplication has no name, only a generateName",
+        "appNamespace": "the SparkApplication names no namespace: give kubricks import --namespace",
+        "appId": "the Spark application's id is new with each attempt, where the SparkJob's Ingress keeps one host",
+    }
+    for placeholder in KUBEFLOW_PLACEHOLDER.findall(url_format):
+        if values.get(placeholder) is None:
+            draft.lose(path, f"{{{{${placeholder}}}}}: {missing[placeholder]}")
+            return None
+    url = KUBEFLOW_PLACEHOLDER.sub(lambda match: str(values[match[1]]), url_format)
+    # As kubeflow reads a format without a scheme.
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.path not in ("", "/"):
+        draft.lose(path, f"a path after the host ({parts.path}): kubricks serves the UI at / of a host of its own")
+        return None
+    return parts.netloc
+
+
+def _flagged_ingress(draft: _Draft) -> None:
+    """kubeflow's operator with --ingress-url-format made the UI of every application an Ingress."""
+    if draft.flags.ingress_url_format:
+        _ingress(draft, draft.flags.ingress_url_format, "--ingress-url-format")
+
+
+def _ui_service(alias: str) -> Handler[_Ui]:
+    def handle(ui: _Ui, path: str, value: Any) -> None:
+        ui.draft.put(UI_SERVICE, UiService, alias, value, path)
+
+    return handle
+
+
+def _ui_port_name(ui: _Ui, path: str, value: Any) -> None:
+    if value not in (ui.default_port_name, UI_PORT_NAME):
+        ui.lose(path, f"kubricks names the UI Service's port {UI_PORT_NAME}: what refers to it by name must use that")
+
+
+def _ui_ingress_url_format(ui: _Ui, path: str, value: Any) -> None:
+    _ingress(ui.draft, value, path)
+
+
+def _ui_ingress_annotations(ui: _Ui, path: str, value: Any) -> None:
+    if ui.ingress(path) is not None:
+        ui.draft.put(UI_INGRESS, UiIngress, "annotations", value, path)
+
+
+def _ui_ingress_tls(ui: _Ui, path: str, value: Any) -> None:
+    """A wildcard host (*.spark.example.com) that covers the Ingress's host becomes that host: kubricks' TLS hosts
+    are host names, and the Ingress serves that one only."""
+    ingress = ui.ingress(path)
+    if ingress is None:
+        return
+    host = ingress["host"]
+    tls = [
+        {**entry, "hosts": list(dict.fromkeys(host if _covers(name, host) else name for name in entry["hosts"]))}
+        if isinstance(entry, dict) and isinstance(entry.get("hosts"), list)
+        else entry
+        for entry in value
+    ]
+    ui.draft.put(UI_INGRESS, UiIngress, "tls", tls, path)
+
+
+def _covers(wildcard: Any, host: str) -> bool:
+    """Whether ``wildcard`` matches ``host`` as an Ingress's wildcard host does: *. for exactly the first label."""
+    if not (isinstance(wildcard, str) and wildcard.startswith("*.") and host.endswith(wildcard[1:])):
+        return False
+    label = host.removesuffix(wildcard[1:])
+    return bool(label) and "." not in label
+
+
+SPARK_UI_FIELDS: dict[str, Handler[_Ui]] = {
+    "servicePort": _ui_service("port"),
+    "serviceType": _ui_service("type"),
+    "serviceAnnotations": _ui_service("annotations"),
+    "serviceLabels": _ui_service("labels"),
+    "servicePortName": _ui_port_name,
+    "ingressAnnotations": _ui_ingress_annotations,
+    "ingressTLS": _ui_ingress_tls,
+}
+"""Every field of kubeflow's SparkUIConfiguration."""
+
+DRIVER_INGRESS_FIELDS: dict[str, Handler[_Ui]] = {
+    # First: the Ingress the settings below go to.
+    "ingressURLFormat": _ui_ingress_url_format,
+    **SPARK_UI_FIELDS,
+}
+"""Every field of kubeflow's DriverIngressConfiguration."""
+
+
+def _spark_ui_options(draft: _Draft, path: str, value: Any) -> None:
+    """kubeflow made the UI a Service of its own, and with its operator's --ingress-url-format an Ingress."""
+    flagged = draft.flags.ingress_url_format
+    no_ingress = "the UI's Ingress was not mapped: see --ingress-url-format" if flagged else NO_INGRESS_FLAG
+    _map_fields(_Ui(draft, KUBEFLOW_UI_PORT_NAME, no_ingress), path, value, SPARK_UI_FIELDS)
+
+
+def _driver_ingress_options(draft: _Draft, path: str, value: Any) -> None:
+    """kubeflow exposed each of these ports of the driver through a Service, and an Ingress, of its own; kubricks
+    exposes the UI's port only. An entry for it maps as sparkUIOptions do, unless they or --ingress-url-format made
+    the UI's Service or Ingress already."""
+    for index, options in enumerate(value):
+        at, port = f"{path}[{index}]", options.get("servicePort")
+        if port != UI_PORT:
+            draft.lose(at, f"kubricks exposes the Spark UI's port ({UI_PORT}) only, not {port}")
+        elif draft.spec["kubernetes"].get("ui"):
+            draft.lose(
+                at,
+                "kubricks makes one Service and one Ingress for the UI: spec.sparkUIOptions' or --ingress-url-format's",
+            )
+        else:
+            no_ingress = "the UI's Ingress was not mapped: see its ingressURLFormat"
+            ui = _Ui(draft, f"driver-ing-{UI_PORT}", no_ingress if options.get("ingressURLFormat") else None)
+            _map_fields(ui, at, options, DRIVER_INGRESS_FIELDS)
+
+
+def _exposed_metrics(draft: _Draft, path: str, value: Any) -> None:
+    """kubricks serves the driver's metrics and the executors' together, and needs no JMX exporter for them."""
+    if value is True:
+        draft.section("kubernetes", "monitoring")["prometheus"] = True
+    elif value is not False:
+        draft.lose(path, "not true or false")
+
+
+def _jmx_exporter(draft: _Draft, path: str, value: Any) -> None:
+    _map_fields(draft, path, value, {key: _lost(JMX_EXPORTER) for key in JMX_EXPORTER_FIELDS})
+
+
+MONITORING_FIELDS: dict[str, Handler[_Draft]] = {
+    "exposeDriverMetrics": _exposed_metrics,
+    "exposeExecutorMetrics": _exposed_metrics,
+    **{key: _lost(METRICS_CONFIGURATION) for key in METRICS_CONFIGURATION_FIELDS},
+    "prometheus": _jmx_exporter,
+}
+"""Every field of kubeflow's MonitoringSpec."""
+
+
+def _monitoring(draft: _Draft, path: str, value: Any) -> None:
+    """kubeflow's JMX exporter becomes Spark's own PrometheusServlet, whose metrics are named otherwise. kubeflow
+    made no ServiceMonitor, and neither does the SparkJob."""
+    _map_fields(draft, path, value, MONITORING_FIELDS)
+    if not isinstance(value, dict) or not draft.spec["kubernetes"].get("monitoring", {}).get("prometheus"):
+        return
+    prometheus = value.get("prometheus")
+    exporter: dict[str, Any] = prometheus if isinstance(prometheus, dict) else {}
+    settings = [*(value.get(key) for key in METRICS_CONFIGURATION_FIELDS), *map(exporter.get, JMX_EXPORTER_FIELDS)]
+    if any(setting is not None for setting in settings):
+        port = exporter.get("port", KUBEFLOW_JMX_EXPORTER_PORT)
+        draft.note(
+            path,
+            f"kubricks serves Spark's own metrics (its PrometheusServlet) on the UI port {UI_PORT}, at "
+            f"{DRIVER_METRICS_PATH} and {EXECUTOR_METRICS_PATH}, not the JMX exporter's on port {port}: the metric "
+            "names differ, and no prometheus.io/* pod annotations point at them",
+        )
+
+
+def _spark_boolean(value: Any) -> bool | None:
+    """A boolean property as Spark reads it, true or false in any case; None for anything else."""
+    return {"true": True, "false": False}.get(str(value).strip().lower())
+
+
+def _event_log(draft: _Draft, conf: dict[str, Any], path: str) -> None:
+    """spark.eventLog.* out of ``conf`` into spec.kubernetes.eventLog, whose properties kubricks sets over sparkConf.
+    An event log that is off, or without a directory kubricks takes, stays in sparkConf: without eventLog kubricks
+    sets none of these, and Spark reads them as in kubeflow (a directory from the sparkConfigMap's
+    spark-defaults.conf, or its default)."""
+    directory = conf.get(EVENT_LOG_DIR)
+    if _spark_boolean(conf.get(EVENT_LOG_ENABLED)) is not True or directory is None:
+        return
+    if _sort_out(EventLog, "dir", directory)[1]:
+        return
+    event_log: dict[str, Any] = {"dir": directory}
+    compress = _spark_boolean(conf.get(EVENT_LOG_COMPRESS))
+    if compress is not None:
+        event_log["compress"] = compress
+    elif EVENT_LOG_COMPRESS in conf:
+        draft.lose(f"{path}[{EVENT_LOG_COMPRESS}]", "not true or false")
+    draft.section("kubernetes")["eventLog"] = event_log
+    if _spark_boolean(conf.get(EVENT_LOG_ROLLING)) is True:
+        # Spark reads the size in any case; kubricks' field takes it in lower case.
+        size = str(conf.get(EVENT_LOG_MAX_FILE_SIZE, SPARK_MAX_FILE_SIZE)).strip().lower()
+        at = f"{path}[{EVENT_LOG_MAX_FILE_SIZE}]"
+        draft.put(("kubernetes", "eventLog"), EventLog, "rollingMaxFileSize", size, at)
+    for key in (EVENT_LOG_ENABLED, EVENT_LOG_DIR, EVENT_LOG_COMPRESS, EVENT_LOG_ROLLING, EVENT_LOG_MAX_FILE_SIZE):
+        conf.pop(key, None)
+
+
 SPEC_FIELDS: dict[str, Handler[_Draft]] = {
     "type": _application_type,
     "sparkVersion": _ignored,
@@ -949,9 +1248,10 @@ SPEC_FIELDS: dict[str, Handler[_Draft]] = {
     # kubeflow's controller reads neither: restartPolicy says how to retry.
     "failureRetries": _ignored,
     "retryInterval": _ignored,
-    "monitoring": _lost(NOT_AVAILABLE_YET),
-    "sparkUIOptions": _lost(NOT_AVAILABLE_YET),
-    "driverIngressOptions": _lost(NOT_AVAILABLE_YET),
+    "monitoring": _monitoring,
+    # Before driverIngressOptions, whose entry for the UI's port maps only where these made no UI Service or Ingress.
+    "sparkUIOptions": _spark_ui_options,
+    "driverIngressOptions": _driver_ingress_options,
     "batchScheduler": _lost(NOT_AVAILABLE_YET),
     "batchSchedulerOptions": _lost(NOT_AVAILABLE_YET),
     "suspend": _lost_when_true("kubricks has no suspended SparkJob: apply it when it should run"),
@@ -1027,34 +1327,47 @@ def _overridden_spark_conf(job: SparkJob) -> list[Unmapped]:
     ]
 
 
-KUBERNETES_ORDER = tuple(info.alias for info in KubernetesTarget.model_fields.values())
-"""spec.kubernetes's fields as kubectl explain lists them, so that a SparkJob reads in the same order."""
+def _in_field_order(section: dict[str, Any], model: type[ApiModel]) -> dict[str, Any]:
+    """``section`` with its fields in the order of the model's, as kubectl explain lists them, so that a SparkJob
+    reads in the same order."""
+    return {info.alias: section[info.alias] for info in model.model_fields.values() if info.alias in section}
+
+
+class Conversion(NamedTuple):
+    """What one SparkApplication becomes."""
+
+    job: dict[str, Any] | None
+    """The SparkJob; None when no valid one can be made."""
+    unmapped: list[Unmapped]
+    notes: list[Note]
 
 
 def spark_job(
-    application: dict[str, Any], namespace: str | None = None
-) -> tuple[dict[str, Any] | None, list[Unmapped]]:
-    """The SparkJob of a kubeflow SparkApplication (None when no valid one can be made), and what it does not carry.
-    ``namespace``, when given, replaces the SparkApplication's."""
+    application: dict[str, Any], namespace: str | None = None, flags: OperatorFlags = OperatorFlags()
+) -> Conversion:
+    """The SparkJob of a kubeflow SparkApplication, what it does not carry, and what it carries differently.
+    ``namespace``, when given, replaces the SparkApplication's; ``flags`` are those kubeflow's operator ran with."""
     source = copy.deepcopy(application)
     spec = source.get("spec") or {}
-    draft = _Draft(spec)
+    metadata = _metadata(source.get("metadata") or {}, namespace)
+    draft = _Draft(spec, metadata, flags)
+    _flagged_ingress(draft)
     _map_fields(draft, "spec", spec, SPEC_FIELDS)
     _executor_count(draft)
     for role in ROLES:
         _kubeflow_root(_Pod(draft, role))
         _template_containers_volumes(_Pod(draft, role))
-    metadata = _metadata(source.get("metadata") or {}, namespace)
     _application_labels(draft, metadata.get("labels", {}))
-    kubernetes = draft.spec["kubernetes"]
-    draft.spec["kubernetes"] = {alias: kubernetes[alias] for alias in KUBERNETES_ORDER if alias in kubernetes}
+    kubernetes = draft.spec["kubernetes"] = _in_field_order(draft.spec["kubernetes"], KubernetesTarget)
+    if "ui" in kubernetes:
+        kubernetes["ui"] = _in_field_order(kubernetes["ui"], SparkUi)
     job = {"apiVersion": f"{GROUP}/{VERSION}", "kind": SparkJob.KIND, "metadata": metadata, "spec": draft.spec}
     try:
         model = SparkJob.model_validate(job)
     except ValidationError as error:
         invalid = [Unmapped(_location(e["loc"]), f"no SparkJob is made: {_why(e)}") for e in error.errors()]
-        return None, [*draft.unmapped, *invalid]
-    return job, [*draft.unmapped, *_overridden_spark_conf(model)]
+        return Conversion(None, [*draft.unmapped, *invalid], draft.notes)
+    return Conversion(job, [*draft.unmapped, *_overridden_spark_conf(model)], draft.notes)
 
 
 @dataclass(frozen=True)
@@ -1064,7 +1377,7 @@ class Imported:
     documents: list[Any]
     """The SparkJobs, and the documents of other kinds unchanged, in their order."""
     messages: list[str]
-    """For standard error: one line per field not mapped, and one per document passed through."""
+    """For standard error: one line per field not mapped, one per note, and one per document passed through."""
     unmapped: int
     """How many fields were not mapped."""
 
@@ -1085,7 +1398,9 @@ def _items(documents: Iterable[Any]) -> Iterable[Any]:
             yield document
 
 
-def import_documents(documents: Iterable[Any], namespace: str | None = None) -> Imported:
+def import_documents(
+    documents: Iterable[Any], namespace: str | None = None, flags: OperatorFlags = OperatorFlags()
+) -> Imported:
     """SparkApplications as SparkJobs; ScheduledSparkApplications reported; any other document unchanged."""
     out: list[Any] = []
     messages: list[str] = []
@@ -1094,8 +1409,9 @@ def import_documents(documents: Iterable[Any], namespace: str | None = None) -> 
         name = _name(document, number)
         is_dict = isinstance(document, dict)
         api_version, kind = (document.get("apiVersion"), document.get("kind")) if is_dict else (None, None)
+        notes: list[Note] = []
         if api_version == API_VERSION and kind == APPLICATION:
-            job, lost = spark_job(document, namespace)
+            job, lost, notes = spark_job(document, namespace, flags)
             out += [job] if job is not None else []
         elif api_version == API_VERSION and kind == SCHEDULED_APPLICATION:
             lost = [Unmapped("spec.schedule", SCHEDULED_NOT_AVAILABLE)]
@@ -1106,5 +1422,6 @@ def import_documents(documents: Iterable[Any], namespace: str | None = None) -> 
             )
             continue
         messages += [f"{name}: {entry.field}: {entry.reason}" for entry in lost]
+        messages += [f"{name}: {note.field}: note: {note.text}" for note in notes]
         unmapped += len(lost)
     return Imported(out, messages, unmapped)

@@ -700,7 +700,18 @@ def driver_pod(s: Submission) -> dict[str, Any]:
     # Last, as Spark's submission client adds it: the kubelet starts containers in order, each after the one before's
     # postStart hook, so a sidecar whose hook waits until it serves is up before the driver starts.
     spark, *others = pod["spec"]["containers"]
-    return {**pod, "spec": {**pod["spec"], "containers": [*others, spark]}}
+    if not others:
+        return pod
+    # Then kubectl logs and exec, which otherwise pick the first container, a sidecar, still mean the driver.
+    annotations = {**pod["metadata"].get("annotations", {}), DEFAULT_CONTAINER_ANNOTATION: DRIVER_CONTAINER}
+    return {
+        **pod,
+        "metadata": {**pod["metadata"], "annotations": annotations},
+        "spec": {**pod["spec"], "containers": [*others, spark]},
+    }
+
+
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 
 def _without_empty(fields: dict[str, Any]) -> dict[str, Any]:
