@@ -15,7 +15,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 import yaml
-from kubernetes import client, config
+from kubernetes import config
 
 from kubricks import __version__
 from kubricks.api.base import DNS_SUBDOMAIN, Resource
@@ -35,7 +35,15 @@ from kubricks.images.check import check_image
 from kubricks.images.outcomes import BuildError, InputError, RegistryError
 from kubricks.images.registry import Credentials, RegistryClient, credentials_from_docker_config
 from kubricks.images.render import ResolvedInputs, render
-from kubricks.k8s.client import default_namespace, failure_of, list_pods, open_pod_log, read_custom_object, read_pod
+from kubricks.k8s.client import (
+    default_namespace,
+    failure_of,
+    list_pods,
+    open_pod_log,
+    read_config_map_data,
+    read_custom_object,
+    read_pod,
+)
 from kubricks.migrate.kubeflow import OperatorFlags, import_documents
 from kubricks.spark.admission import ENFORCE_LABEL, LEVELS, Level, Policy
 from kubricks.spark.attempt import Attempt
@@ -229,11 +237,34 @@ def config_maps_from_cluster(resource: SparkImage) -> dict[str, dict[str, str]]:
         config.load_kube_config()
     except config.ConfigException as error:
         raise click.ClickException(f"spec.app.sources names ConfigMaps but no cluster is reachable: {error}") from None
-    namespace = resource.metadata.get("namespace") or config.list_kube_config_contexts()[1]["context"].get(
-        "namespace", "default"
-    )
-    core = client.CoreV1Api()
-    return {name: core.read_namespaced_config_map(name, namespace).data or {} for name in names}
+    return read_config_maps(names, resource.metadata.get("namespace"), "spec.app.sources")
+
+
+def read_config_maps(names: list[str], namespace: str | None, field: str) -> dict[str, dict[str, str]]:
+    """The named ConfigMaps' data, from the resource's namespace or the kubeconfig context's; a missing one is an
+    error naming ``field``."""
+    namespace = namespace or config.list_kube_config_contexts()[1]["context"].get("namespace", "default")
+    found = {}
+    for name in names:
+        data = read_config_map_data(namespace, name)
+        if data is None:
+            raise click.ClickException(f"{field}: the ConfigMap {name} does not exist in namespace {namespace}")
+        found[name] = data
+    return found
+
+
+def spark_config_from_cluster(resource: SparkJob) -> dict[str, str] | None:
+    """The files of the job's sparkConfigMap, as the operator would read them; without a cluster to ask, None (and
+    a note), so that a job renders offline too."""
+    name = resource.spec.kubernetes.spark_config_map if resource.spec.kubernetes else None
+    if name is None:
+        return None
+    try:
+        config.load_kube_config()
+    except config.ConfigException:
+        click.echo(f"note: no cluster to read the sparkConfigMap {name} from; rendered without it", err=True)
+        return None
+    return read_config_maps([name], resource.metadata.get("namespace"), "spec.kubernetes.sparkConfigMap")[name]
 
 
 @image.command("render")
@@ -307,7 +338,8 @@ def job_render(path: Path, image_ref: str | None) -> None:
     uid = metadata.get("uid", RENDER_UID)
     if resource.spec.kubernetes is not None:
         attempt = Attempt(metadata["name"], metadata["namespace"], uid, 1)
-        click.echo(dump_all(attempt_resources(resource, attempt, image_ref, None)), nl=False)
+        spark_config = spark_config_from_cluster(resource)
+        click.echo(dump_all(attempt_resources(resource, attempt, image_ref, None, None, spark_config)), nl=False)
         return
     target = resource.spec.databricks
     auth = target.registry_auth if target else None

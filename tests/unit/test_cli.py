@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from kubernetes import config
 from kubernetes.client.exceptions import ApiException
 
 from kubricks import __version__
@@ -347,3 +348,39 @@ def test_job_ui_runs_kubectl_port_forward_and_prints_the_url_it_listens_on(
     assert result.exit_code == 1
     assert result.output == output
     assert (tmp_path / "arguments").read_text() == "port-forward pod/daily-1-driver 0:4040 -n etl\n"
+
+
+POD_FIELDS_EXAMPLE = EXAMPLES / "sparkjob-kubernetes-pods.yaml"
+
+
+def test_job_render_reads_the_spark_config_map_from_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kubricks.cli.config.load_kube_config", lambda: None)
+    files = {"spark-defaults.conf": "spark.sql.shuffle.partitions 9\n", "log4j2.properties": "x\n"}
+    # A job without a namespace renders in default, as the other kinds do.
+    monkeypatch.setattr("kubricks.cli.read_config_map_data", lambda ns, name: files if ns == "default" else None)
+    result = CliRunner().invoke(main, ["job", "render", "-f", str(POD_FIELDS_EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "spark.sql.shuffle.partitions=9" in result.output
+    assert "key: log4j2.properties" in result.output
+
+
+def test_job_render_names_a_missing_spark_config_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kubricks.cli.config.load_kube_config", lambda: None)
+    monkeypatch.setattr("kubricks.cli.read_config_map_data", lambda namespace, name: None)
+    result = CliRunner().invoke(main, ["job", "render", "-f", str(POD_FIELDS_EXAMPLE)])
+    assert result.exit_code == 1
+    assert (
+        "spec.kubernetes.sparkConfigMap: the ConfigMap report-spark-defaults does not exist in namespace default"
+        in result.output
+    )
+
+
+def test_job_render_without_a_cluster_renders_without_the_spark_config_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_cluster() -> None:
+        raise config.ConfigException("no kubeconfig")
+
+    monkeypatch.setattr("kubricks.cli.config.load_kube_config", no_cluster)
+    result = CliRunner().invoke(main, ["job", "render", "-f", str(POD_FIELDS_EXAMPLE)])
+    assert result.exit_code == 0, result.stderr
+    assert "rendered without it" in result.stderr
+    assert "kind: Pod" in result.stdout
