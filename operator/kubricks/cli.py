@@ -29,6 +29,7 @@ from kubricks.databricks.workspace_state import parse_allowed_hosts
 from kubricks.dev import cluster as dev_cluster
 from kubricks.dev.config import DevCluster
 from kubricks.emulator.databricks import serve
+from kubricks.host_patterns import parse_host_patterns
 from kubricks.images.backend import DockerBackend
 from kubricks.images.builder import build_spark_image, resolve_inputs
 from kubricks.images.check import check_image
@@ -136,6 +137,23 @@ def crds() -> None:
     help="A prefix of the annotation keys SparkJobs may put on their pods (repeatable); without any, every key.",
 )
 @click.option(
+    "--allowed-ui-host",
+    "ui_hosts",
+    multiple=True,
+    metavar="PATTERN",
+    help="A host the Spark UI's Ingress or HTTPRoute may claim (repeatable): a host name, or *.DOMAIN for every "
+    "host under DOMAIN. Without any, every host.",
+)
+@click.option(
+    "--allowed-ui-service-type",
+    "ui_service_types",
+    multiple=True,
+    type=click.Choice(["ClusterIP", "NodePort", "LoadBalancer"]),
+    default=Policy.ui_service_types,
+    show_default=True,
+    help="A type the Spark UI's own Service may have (repeatable).",
+)
+@click.option(
     "--max-builds",
     type=click.IntRange(min=1),
     default=OperatorOptions.max_builds,
@@ -169,6 +187,8 @@ def run_operator(
     toleration_keys: tuple[str, ...],
     allow_tolerate_all: bool,
     annotation_prefixes: tuple[str, ...],
+    ui_hosts: tuple[str, ...],
+    ui_service_types: tuple[str, ...],
     max_builds: int,
     max_builds_per_namespace: int,
     databricks_allowed_hosts: tuple[str, ...],
@@ -188,8 +208,18 @@ def run_operator(
             raise click.BadParameter(
                 f"{account!r} is not a service account name", param_hint="--allowed-service-account"
             )
+    try:
+        allowed_ui_hosts = parse_host_patterns(",".join(ui_hosts), "spark.example.com")
+    except ValueError as invalid:
+        raise click.BadParameter(str(invalid), param_hint="--allowed-ui-host") from None
     policy = Policy(
-        service_accounts, toleration_keys, allow_tolerate_all, annotation_prefixes, default_pod_security_level
+        service_accounts,
+        toleration_keys,
+        allow_tolerate_all,
+        annotation_prefixes,
+        default_pod_security_level,
+        allowed_ui_hosts,
+        ui_service_types,
     )
     options = OperatorOptions(
         default_pull_secret=default_pull_secret or None,

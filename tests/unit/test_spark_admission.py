@@ -342,6 +342,7 @@ TOLERATION_POLICY = "(chart value policy.tolerations, kubricks run --allowed-tol
 EVERY_TAINT = "a toleration without a key tolerates every taint"
 TOLERATE_ALL_POLICY = "(chart value policy.allowTolerateAll, kubricks run --allow-tolerate-all)"
 ANNOTATION_POLICY = "(chart value policy.annotations, kubricks run --allowed-annotation-prefix)"
+UI_HOST_POLICY = "(chart value policy.uiHosts, kubricks run --allowed-ui-host)"
 
 
 @pytest.mark.parametrize(
@@ -412,6 +413,52 @@ ANNOTATION_POLICY = "(chart value policy.annotations, kubricks run --allowed-ann
             Policy(annotation_prefixes=("prometheus.io/",)),
             [],
         ),
+        ({"spec.kubernetes.ui": {"service": {"type": "ClusterIP"}}}, Policy(), []),
+        (
+            {"spec.kubernetes.ui": {"service": {"type": "LoadBalancer"}}},
+            Policy(),
+            [
+                "spec.kubernetes.ui.service.type: LoadBalancer is not an allowed type for the Spark UI's Service; "
+                "allowed: ClusterIP (chart value policy.uiServiceTypes, kubricks run --allowed-ui-service-type)"
+            ],
+        ),
+        (
+            {"spec.kubernetes.ui": {"service": {"type": "NodePort"}}},
+            Policy(ui_service_types=("ClusterIP", "NodePort")),
+            [],
+        ),
+        ({"spec.kubernetes.ui": {"ingress": {"host": "anything.example.org"}}}, Policy(), []),
+        (
+            {"spec.kubernetes.ui": {"ingress": {"host": "etl.spark.example.com"}}},
+            Policy(ui_hosts=("*.spark.example.com",)),
+            [],
+        ),
+        (
+            {
+                "spec.kubernetes.ui": {
+                    "ingress": {"host": "payments.example.com"},
+                    "httpRoute": {
+                        "parentRefs": [{"name": "gw"}],
+                        "hostnames": ["ok.spark.example.com", "spark.example.com"],
+                    },
+                }
+            },
+            Policy(ui_hosts=("*.spark.example.com",)),
+            [
+                f"spec.kubernetes.ui.ingress.host: payments.example.com is not an allowed host; allowed: "
+                f"*.spark.example.com {UI_HOST_POLICY}",
+                f"spec.kubernetes.ui.httpRoute.hostnames[1]: spark.example.com is not an allowed host; allowed: "
+                f"*.spark.example.com {UI_HOST_POLICY}",
+            ],
+        ),
+        (
+            {"spec.kubernetes.ui": {"httpRoute": {"parentRefs": [{"name": "gw"}]}}},
+            Policy(ui_hosts=("*.spark.example.com",)),
+            [
+                "spec.kubernetes.ui.httpRoute.hostnames: without host names the route answers every host of its "
+                f"Gateways; name hosts among: *.spark.example.com {UI_HOST_POLICY}"
+            ],
+        ),
     ],
     ids=[
         "nothing-asked",
@@ -430,6 +477,13 @@ ANNOTATION_POLICY = "(chart value policy.annotations, kubricks run --allowed-ann
         "any-annotation-without-a-list",
         "annotations-outside-the-prefixes",
         "annotation-inside",
+        "cluster-ip-ui-service",
+        "load-balancer-by-default-refused",
+        "node-port-allowed",
+        "any-ui-host-without-a-list",
+        "ui-host-under-an-allowed-domain",
+        "ui-hosts-outside",
+        "route-for-every-host",
     ],
 )
 def test_policy_violations_name_the_field_and_the_policy_value(

@@ -1,11 +1,11 @@
 """What a DatabricksWorkspace's status says after a check, when the next check is due, and which workspace
 hosts the admin allows. Pure."""
 
-import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from kubricks.host_patterns import host_matches, parse_host_patterns
 from kubricks.jobs import parse_time
 from kubricks.k8s.conditions import READY, Progress, with_kstatus
 
@@ -15,8 +15,6 @@ STALLED_REASONS = frozenset({"CredentialsRefused", "SecretMissing", "ContainerSe
 """Outcomes only a person can change: the Secret, the workspace's settings, or the admin's allowed hosts."""
 
 ALLOWED_HOSTS_SETTING = "databricks.allowedHosts (kubricks run --databricks-allowed-host)"
-_HOST_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_HOST_PATTERN = re.compile(rf"(\*\.)?{_HOST_NAME}|\[[0-9a-f:.]+\]")
 
 
 class HostNotAllowed(Exception):
@@ -24,34 +22,18 @@ class HostNotAllowed(Exception):
 
 
 def parse_allowed_hosts(patterns: str) -> tuple[str, ...]:
-    """The host patterns of a comma-separated list, lower-cased: a host name (adb-1.2.azuredatabricks.net),
-    a wildcard for every host under a domain (*.cloud.databricks.com), or an address (127.0.0.1, [::1])."""
-    parsed = tuple(p.strip().lower() for p in patterns.split(",") if p.strip())
-    for pattern in parsed:
-        if not _HOST_PATTERN.fullmatch(pattern):
-            raise ValueError(
-                f"{pattern!r} is not a host pattern: give a host name such as adb-1234567890123456.7."
-                "azuredatabricks.net, or *.DOMAIN such as *.cloud.databricks.com, without scheme, port or path"
-            )
-    return parsed
+    """The workspace host patterns of a comma-separated list, lower-cased."""
+    return parse_host_patterns(patterns, "adb-1234567890123456.7.azuredatabricks.net")
 
 
 def host_allowed(host_url: str, patterns: tuple[str, ...]) -> bool:
-    """Whether the host of a workspace URL matches one of ``patterns`` (none: every host). ``*.DOMAIN`` matches
-    every host below DOMAIN, at any depth, but not DOMAIN itself; the port plays no part."""
-    if not patterns:
-        return True
+    """Whether the host of a workspace URL matches one of ``patterns`` (none: every host); the port plays no
+    part."""
     try:
-        host = (urlsplit(host_url).hostname or "").lower()
+        host = urlsplit(host_url).hostname or ""
     except ValueError:
-        return False
-    for pattern in patterns:
-        if pattern.startswith("*."):
-            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
-                return True
-        elif host == pattern.strip("[]"):
-            return True
-    return False
+        return not patterns
+    return host_matches(host, patterns)
 
 
 def host_not_allowed_message(host_url: str, patterns: tuple[str, ...]) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kubricks.api.sparkjob import KubernetesTarget, PodSpec, SparkJob
+from kubricks.host_patterns import host_matches
 from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import (
     DRIVER_CONTAINER,
@@ -236,6 +237,11 @@ class Policy:
     """The prefixes of the annotation keys jobs may put on their pods; empty: any."""
     default_pod_security_level: Level = "restricted"
     """The Pod Security level of a namespace without the pod-security.kubernetes.io/enforce label."""
+    ui_hosts: tuple[str, ...] = ()
+    """Host patterns the Spark UI's Ingress and HTTPRoute may claim; empty: any."""
+    ui_service_types: tuple[str, ...] = ("ClusterIP",)
+    """The Service types the Spark UI's own Service may have: a NodePort or LoadBalancer puts the UI, which has
+    no authentication, outside the cluster."""
 
 
 def _service_account_violations(job: SparkJob, kubernetes: KubernetesTarget, policy: Policy) -> Iterator[str]:
@@ -285,6 +291,28 @@ def _annotation_violations(job: SparkJob, kubernetes: KubernetesTarget, policy: 
                 )
 
 
+def _ui_violations(kubernetes: KubernetesTarget, policy: Policy) -> Iterator[str]:
+    ui = kubernetes.ui
+    if ui.service and ui.service.type not in policy.ui_service_types:
+        allowed = ", ".join(policy.ui_service_types)
+        yield (
+            f"spec.kubernetes.ui.service.type: {ui.service.type} is not an allowed type for the Spark UI's Service; "
+            f"allowed: {allowed} (chart value policy.uiServiceTypes, kubricks run --allowed-ui-service-type)"
+        )
+    hosts = [("spec.kubernetes.ui.ingress.host", ui.ingress.host)] if ui.ingress else []
+    if ui.http_route:
+        hosts += [(f"spec.kubernetes.ui.httpRoute.hostnames[{i}]", h) for i, h in enumerate(ui.http_route.hostnames)]
+    setting = "(chart value policy.uiHosts, kubricks run --allowed-ui-host)"
+    for field, host in hosts:
+        if not host_matches(host, policy.ui_hosts):
+            yield f"{field}: {host} is not an allowed host; allowed: {', '.join(policy.ui_hosts)} {setting}"
+    if ui.http_route and not ui.http_route.hostnames and policy.ui_hosts:
+        yield (
+            "spec.kubernetes.ui.httpRoute.hostnames: without host names the route answers every host of its "
+            f"Gateways; name hosts among: {', '.join(policy.ui_hosts)} {setting}"
+        )
+
+
 def policy_violations(job: SparkJob, policy: Policy) -> list[str]:
     """What the job asks for that the operator's policy does not allow, each naming the field and the policy
     value an admin sets."""
@@ -295,6 +323,7 @@ def policy_violations(job: SparkJob, policy: Policy) -> list[str]:
         *_service_account_violations(job, kubernetes, policy),
         *_toleration_violations(kubernetes, policy),
         *_annotation_violations(job, kubernetes, policy),
+        *_ui_violations(kubernetes, policy),
     ]
 
 
