@@ -133,6 +133,18 @@ def test_app_spark_conf_goes_to_the_new_cluster() -> None:
     assert body["tasks"][0]["new_cluster"]["spark_conf"] == {"spark.sql.shuffle.partitions": "8"}
 
 
+def test_app_hadoop_conf_goes_to_the_new_cluster_under_spark_conf() -> None:
+    changes = {
+        "spec.app.hadoopConf": {"fs.s3a.endpoint": "http://minio", "fs.x": "1"},
+        "spec.app.sparkConf": {"spark.hadoop.fs.x": "2"},
+    }
+    body = submit_run(job("sparkjob-databricks-new-cluster.yaml", changes=changes), UID, 1, IMAGE, None)
+    assert body["tasks"][0]["new_cluster"]["spark_conf"] == {
+        "spark.hadoop.fs.s3a.endpoint": "http://minio",
+        "spark.hadoop.fs.x": "2",
+    }
+
+
 @pytest.mark.parametrize(
     ("conf", "rapids", "expected"),
     [
