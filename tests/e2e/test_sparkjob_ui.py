@@ -122,9 +122,13 @@ def test_the_ui_metrics_and_routes_of_a_running_job(
         what="the Spark UI's jobs page",
     )
     assert "wordcount" in jobs_page
-    driver_metrics = proxied(namespace, service, "/metrics/prometheus/")
     # Named after the job, not the attempt's application id, so that series go on across attempts.
-    assert "metrics_seen_driver_LiveListenerBus_numEventsPosted_Count" in driver_metrics, driver_metrics[:2000]
+    driver_metric = "metrics_seen_driver_LiveListenerBus_numEventsPosted_Count"
+    wait_until(
+        lambda: driver_metric in proxied(namespace, service, "/metrics/prometheus/"),
+        timeout=30,
+        what="the driver's metrics",
+    )
     executor_metrics = wait_until(
         lambda: (m := proxied(namespace, service, "/metrics/executors/prometheus/")) and 'executor_id="1"' in m and m,
         timeout=60,

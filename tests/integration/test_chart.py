@@ -29,6 +29,10 @@ COMBINATIONS = {
         "policy.allowTolerateAll=true",
         "--set",
         "policy.annotations={example.com/}",
+        "--set",
+        "policy.uiHosts={*.spark.example.com}",
+        "--set",
+        "policy.uiServiceTypes={ClusterIP,LoadBalancer}",
     ],
     "databricks-allowed-hosts": [
         "--set",
@@ -104,7 +108,7 @@ def rendered_documents(*values: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("values", "options"),
     [
-        ([], ["--default-pod-security-level=restricted"]),
+        ([], ["--default-pod-security-level=restricted", "--allowed-ui-service-type=ClusterIP"]),
         (
             COMBINATIONS["policy"],
             [
@@ -114,6 +118,9 @@ def rendered_documents(*values: str) -> list[dict[str, Any]]:
                 "--allowed-toleration-key=nvidia.com/gpu",
                 "--allow-tolerate-all",
                 "--allowed-annotation-prefix=example.com/",
+                "--allowed-ui-host=*.spark.example.com",
+                "--allowed-ui-service-type=ClusterIP",
+                "--allowed-ui-service-type=LoadBalancer",
             ],
         ),
     ],
