@@ -7,9 +7,24 @@ import docker
 import pytest
 from kubernetes import client, config
 
+from kubricks.api.crd import GROUP, custom_resource_definition, plural
+from kubricks.api.sparkjob import SparkJob
 from kubricks.dev.cluster import build_operator_image
+from kubricks.k8s.client import apply
 from tests.image_support import pinned_ref
-from tests.support import platform_env, registry_pull_secret
+from tests.support import platform_env, registry_pull_secret, wait_until
+
+
+@pytest.fixture(scope="session")
+def sparkjob_crd(platform: dict[str, str], api_client: client.ApiClient) -> None:
+    """The SparkJob CRD of this checkout, Established."""
+    apply(custom_resource_definition(SparkJob))
+
+    def established() -> bool:
+        crd = client.ApiextensionsV1Api(api_client).read_custom_resource_definition(f"{plural(SparkJob)}.{GROUP}")
+        return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
+
+    wait_until(established, timeout=30, what="the SparkJob CRD to be Established")
 
 
 @pytest.fixture(scope="session")

@@ -88,3 +88,13 @@ def decision_summary(decision: Any, generation: int) -> dict[str, Any]:
         status |= {"ready": conditions["Ready"]["status"], "reason": conditions["Ready"]["reason"]}
     fields = vars(decision) if hasattr(decision, "__dict__") else {}
     return {**status, **{key: value for key, value in fields.items() if key != "status" and value}}
+
+
+def small_claim(name: str) -> client.V1PersistentVolumeClaim:
+    """A 1 MiB ReadWriteOnce claim, which the platform's local-path provisioner binds."""
+    return client.V1PersistentVolumeClaim(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1PersistentVolumeClaimSpec(
+            access_modes=["ReadWriteOnce"], resources=client.V1VolumeResourceRequirements(requests={"storage": "1Mi"})
+        ),
+    )

@@ -19,6 +19,7 @@ from kubernetes import client
 
 from tests.e2e.conftest import kubectl
 from tests.e2e.test_sparkjob_kubernetes import SMALL_PODS, pods, wait_phase
+from tests.support import small_claim
 
 FILE_SERVER_PORT = 8000
 FILES_HOST = "files.internal"
@@ -168,13 +169,7 @@ def job_inputs(core_v1: client.CoreV1Api, namespace: str) -> None:
         )
     core_v1.create_namespaced_persistent_volume_claim(
         namespace,
-        client.V1PersistentVolumeClaim(
-            metadata=client.V1ObjectMeta(name="results"),
-            spec=client.V1PersistentVolumeClaimSpec(
-                access_modes=["ReadWriteOnce"],
-                resources=client.V1VolumeResourceRequirements(requests={"storage": "1Mi"}),
-            ),
-        ),
+        small_claim("results"),
     )
 
 

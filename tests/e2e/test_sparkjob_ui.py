@@ -15,7 +15,7 @@ from kubernetes import client
 
 from tests.e2e.conftest import kubectl
 from tests.e2e.test_sparkjob_kubernetes import SMALL_PODS, spark_job, wait_phase
-from tests.support import wait_until
+from tests.support import small_claim, wait_until
 
 FOREIGN_KINDS = [
     ("monitoring.coreos.com", "ServiceMonitor", "servicemonitors", "v1"),
@@ -86,13 +86,7 @@ def test_the_ui_metrics_and_routes_of_a_running_job(
 ) -> None:
     core_v1.create_namespaced_persistent_volume_claim(
         namespace,
-        client.V1PersistentVolumeClaim(
-            metadata=client.V1ObjectMeta(name="events"),
-            spec=client.V1PersistentVolumeClaimSpec(
-                access_modes=["ReadWriteOnce"],
-                resources=client.V1VolumeResourceRequirements(requests={"storage": "1Mi"}),
-            ),
-        ),
+        small_claim("events"),
     )
     kubernetes = {
         **SMALL_PODS,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from kubernetes import client
 
-from kubricks.api.crd import GROUP, VERSION, custom_resource_definition, plural
+from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.sparkjob import SparkJob
 from kubricks.k8s.client import apply, patch_status
 from kubricks.spark.attempt import Attempt
@@ -40,17 +40,6 @@ def assert_fails_with(result: subprocess.CompletedProcess[str], message: str) ->
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
-
-
-@pytest.fixture(scope="module")
-def sparkjob_crd(platform: dict[str, str], api_client: client.ApiClient) -> None:
-    apply(custom_resource_definition(SparkJob))
-
-    def established() -> bool:
-        crd = client.ApiextensionsV1Api(api_client).read_custom_resource_definition(f"{plural(SparkJob)}.{GROUP}")
-        return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
-
-    wait_until(established, timeout=30, what="the SparkJob CRD to be Established")
 
 
 def create_spark_job(api_client: client.ApiClient, namespace: str, spec: dict[str, Any]) -> SparkJob:

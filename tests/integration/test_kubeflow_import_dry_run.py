@@ -10,10 +10,9 @@ import yaml
 from kubernetes import client
 from kubernetes.dynamic import DynamicClient
 
-from kubricks.api.crd import GROUP, VERSION, custom_resource_definition, plural
+from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.sparkjob import SparkJob
-from kubricks.k8s.client import apply
-from tests.support import VENV_BIN, wait_until
+from tests.support import VENV_BIN
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "kubeflow").glob("*.yaml"))
 FIELD_MANAGER = "kubricks-import-test"
@@ -24,17 +23,6 @@ OPERATOR_FLAGS = {
         "--ingress-url-format", "{{$appName}}-{{$appNamespace}}.spark.example.com", "--ingress-class-name", "nginx",
     ],
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def sparkjob_crd(platform: dict[str, str], api_client: client.ApiClient) -> None:
-    apply(custom_resource_definition(SparkJob))
-
-    def established() -> bool:
-        crd = client.ApiextensionsV1Api(api_client).read_custom_resource_definition(f"{plural(SparkJob)}.{GROUP}")
-        return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
-
-    wait_until(established, timeout=30, what="the SparkJob CRD to be Established")
 
 
 def kept(sent: Any, stored: Any) -> bool:

@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.support import wait_until
+from tests.support import small_claim, wait_until
 
 
 def shell_pod(
@@ -132,13 +132,7 @@ def test_a_claim_is_bound_by_the_default_storage_class(
 ) -> None:
     core_v1.create_namespaced_persistent_volume_claim(
         namespace,
-        client.V1PersistentVolumeClaim(
-            metadata=client.V1ObjectMeta(name="data"),
-            spec=client.V1PersistentVolumeClaimSpec(
-                access_modes=["ReadWriteOnce"],
-                resources=client.V1VolumeResourceRequirements(requests={"storage": "1Mi"}),
-            ),
-        ),
+        small_claim("data"),
     )
     pod = shell_pod(
         "writer",
