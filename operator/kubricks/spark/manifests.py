@@ -10,6 +10,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -165,11 +166,12 @@ class Submission:
             job, job.spec.kubernetes, attempt, image, pull_secrets(job, image_pull_secret), rapids, spark_config or {}
         )
 
-    @property
+    # Each is read by most options below: merged once per submission, not once per read.
+    @cached_property
     def driver(self) -> PodSpec:
         return self.kubernetes.settings("driver")
 
-    @property
+    @cached_property
     def executor(self) -> PodSpec:
         return self.kubernetes.settings("executor")
 
