@@ -346,6 +346,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(run_error="ZeroDivisionError"),
             {
                 "attempt": 2,
+                "retries": 1,
                 "databricks": tracked("TERMINATED", result="FAILED", message="Task failed"),
                 "delete_attempts": [1],
                 "event": (
@@ -369,6 +370,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(),
             {
                 "attempt": 2,
+                "retries": 1,
                 "databricks": tracked("INTERNAL_ERROR", message="boom"),
                 "delete_attempts": [1],
                 "event": (
@@ -392,6 +394,7 @@ def test_polling_follows_the_runs_age() -> None:
             dict(),
             {
                 "attempt": 2,
+                "retries": 1,
                 "databricks": {"runId": 7},
                 "delete_attempts": [1],
                 "event": (

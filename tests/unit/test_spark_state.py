@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from kubricks.api.sparkjob import SparkJob
-from kubricks.jobs import Decision, ImageState, progress_of, submission_refused
+from kubricks.jobs import Decision, ImageState, progress_of, spec_digest, submission_refused
 from kubricks.k8s.conditions import Progress
 from kubricks.spark.attempt import Attempt
 from kubricks.spark.state import Observation, PodView, decide, failed_driver, log_tail, pod_view
@@ -68,6 +68,8 @@ def test_a_new_job_submits_its_first_attempt() -> None:
         "startTime": "2026-11-22T12:00:00Z",
         "completionTime": None,
         "nextAttemptTime": None,
+        "expiredTime": None,
+        "specDigest": spec_digest(job()),
         "kubernetes": {
             "driverPod": "etl-daily-1-25cf8fca-driver",
             "driverService": "etl-daily-1-25cf8fca-driver-svc",
@@ -284,14 +286,6 @@ def test_on_failure_does_not_rerun_a_success_but_always_does() -> None:
     always = observe(RUNNING, [driver("Succeeded")], changes={"spec.restartPolicy": {"type": "Always", "retries": 1}})
     assert always.status["phase"] == "Pending"
     assert always.status["attempt"] == 2
-
-
-def test_finished_jobs_expire_after_their_ttl() -> None:
-    fresh = observe({"phase": "Succeeded", "completionTime": at(100)}, changes={"spec.ttlSecondsAfterFinished": 3600})
-    assert not fresh.delete_job
-    assert fresh.wake_after == 3500
-    expired = observe({"phase": "Failed", "completionTime": at(3601)}, changes={"spec.ttlSecondsAfterFinished": 3600})
-    assert expired.delete_job
 
 
 def test_success_sets_ready_and_completion_time() -> None:

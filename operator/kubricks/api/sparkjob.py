@@ -439,6 +439,19 @@ def _over(name: str, shared: Any, own: Any) -> Any:
     return own
 
 
+class BatchScheduler(ApiModel):
+    """A batch scheduler for the driver and executor pods."""
+
+    name: Literal["volcano", "yunikorn"]
+    """volcano or yunikorn: the pods' schedulerName, and how the gang is told to it."""
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=253)] | None = None
+    """The scheduler's queue: a Volcano Queue, or a YuniKorn queue such as root.team-a."""
+    gang: bool = True
+    """Place the driver and the initial executors together or not at all (Volcano: a PodGroup with their
+    resources; YuniKorn: task groups on the driver). Executors beyond those are placed one by one, so dynamic
+    allocation keeps working."""
+
+
 class KubernetesTarget(ApiModel):
     """Run as Spark driver and executor pods on this cluster."""
 
@@ -448,6 +461,12 @@ class KubernetesTarget(ApiModel):
             message="spec.kubernetes: every volumeMounts[].name (of pods, driver, executor and their sidecars and "
             "initContainers) must name a volume of spec.kubernetes.volumes",
             check=lambda kubernetes: not _undeclared_mounts(kubernetes),
+        ),
+        Rule(
+            cel="!has(self.batchScheduler) || " + " && ".join(f"!has(self.{role}.schedulerName)" for role in ROLES),
+            message="spec.kubernetes.batchScheduler sets the pods' schedulerName: leave out "
+            "spec.kubernetes.pods/driver/executor.schedulerName",
+            check=lambda k: k.batch_scheduler is None or not any(getattr(k, r).scheduler_name for r in ROLES),
         ),
         Rule(
             cel="self.dynamicAllocation.enabled || self.executor.instances >= 1",
@@ -484,6 +503,12 @@ class KubernetesTarget(ApiModel):
     app.sparkConf and what kubricks sets), log4j2.properties and any other file of SPARK_CONF_DIR."""
     driver_start_timeout_seconds: Annotated[int, Field(ge=10, le=86400)] = 600
     """How long the driver pod may take to start running (scheduling, image pull) before the attempt fails."""
+    queue_name: ResourceName | None = None
+    """A Kueue LocalQueue of the job's namespace: the driver and the executors carry kueue.x-k8s.io/queue-name,
+    so Kueue's pod integration admits each as the queue's quota allows (executors one by one, so dynamic allocation
+    keeps working). To hold the whole job instead, let Kueue or an admission controller set spec.suspend."""
+    batch_scheduler: BatchScheduler | None = None
+    """Schedule the pods with Volcano or YuniKorn, as a gang unless told otherwise."""
 
     def settings(self, role: Literal["driver", "executor"]) -> PodSpec:
         """The role's pod settings over the shared ones (spec.kubernetes.pods): maps merged and lists added up,
@@ -636,8 +661,16 @@ class SparkJobSpec(ApiModel):
     """Run on Databricks."""
     restart_policy: RestartPolicy = RestartPolicy()
     """Retries of failed attempts."""
+    suspend: bool = False
+    """Hold the job: while true nothing is created. Set on a submitted or running job, it stops the attempt
+    (its pods are deleted, its Databricks run cancelled) and the job waits as Suspended; set back to false, a new
+    attempt starts. Kueue, or any admission controller, holds jobs through this field."""
     ttl_seconds_after_finished: Annotated[int, Field(ge=0)] = 86400
-    """Seconds after the job finishes before kubricks deletes it; 0 deletes it at once."""
+    """Seconds after the job finishes before kubricks cleans up as ttlPolicy says; 0 cleans up at once."""
+    ttl_policy: Literal["DeleteResources", "DeleteJob"] = "DeleteResources"
+    """What goes once ttlSecondsAfterFinished has passed: DeleteResources (the job's pods, Services and
+    ConfigMaps; the SparkJob stays, so a GitOps tool that applied it does not create it again and run it twice)
+    or DeleteJob (the SparkJob itself, and with it everything it owns, as kubeflow's timeToLiveSeconds does)."""
 
 
 class ExecutorCounts(ApiModel):
@@ -686,14 +719,19 @@ class DatabricksRunStatus(ApiModel):
 class SparkJobStatus(Status):
     """The observed state of a SparkJob."""
 
-    phase: Literal["Pending", "WaitingForImage", "Submitted", "Running", "Succeeded", "Failed", "Cancelled"] | None = (
-        None
-    )
-    """Pending, WaitingForImage, Submitted, Running, Succeeded, Failed or Cancelled."""
+    phase: (
+        Literal["Pending", "WaitingForImage", "Submitted", "Running", "Suspended", "Succeeded", "Failed", "Cancelled"]
+        | None
+    ) = None
+    """Pending, WaitingForImage, Submitted, Running, Suspended (spec.suspend holds it), Succeeded, Failed or
+    Cancelled."""
     target: Literal["kubernetes", "databricks"] | None = None
     """Where the job runs."""
     attempt: Annotated[int, Field(ge=0)] | None = None
-    """The current attempt, from 1."""
+    """The current attempt, from 1: a retry, a resumed suspension and a spec edit of a finished job each start
+    the next."""
+    retries: Annotated[int, Field(ge=0)] | None = None
+    """Retries of the current spec so far (restartPolicy.retries bounds them); a spec edit counts afresh."""
     image: str | None = None
     """The image reference (by digest) that actually ran."""
     start_time: datetime | None = None
@@ -702,6 +740,9 @@ class SparkJobStatus(Status):
     """When the job finished."""
     next_attempt_time: datetime | None = None
     """When the next attempt starts, while a failed attempt backs off."""
+    expired_time: datetime | None = None
+    """When ttlSecondsAfterFinished passed and the job's pods and resources were deleted (ttlPolicy
+    DeleteResources keeps the SparkJob)."""
     kubernetes: KubernetesRunStatus | None = None
     """The Spark pods of the current attempt."""
     databricks: DatabricksRunStatus | None = None

@@ -7,6 +7,8 @@
                                                               └──── TERMINATED ─────┴─▶ Succeeded / Failed / Cancelled
                                                                    (retries as restartPolicy says)
 
+spec.suspend holds a job before it ends (Suspended; a submitted run is cancelled); false starts the next attempt.
+
 Databricks' life_cycle_state and result_state map onto the phases; a state kubricks does not know yet
 counts as not finished, so a future Databricks state never ends a job early.
 """
@@ -20,11 +22,12 @@ from kubricks.jobs import (
     FINISHED_PHASES,
     Decision,
     JobContext,
+    attempt_started,
     backing_off,
     end_attempt,
     job_status,
     parse_time,
-    stamp,
+    suspension,
 )
 
 TARGET = "databricks"
@@ -117,11 +120,7 @@ def pending(obs: Observation) -> Decision:
             False,
             "Submitted",
             message,
-            attempt=obs.attempt,
-            image=obs.image.ref,
-            startTime=stamp(obs.now),
-            completionTime=None,
-            nextAttemptTime=None,
+            **attempt_started(obs, obs.image.ref),
             databricks=None,
         ),
         submit=body,
@@ -197,4 +196,4 @@ PHASES: dict[str, Callable[[Observation], Decision]] = {
 
 
 def decide(obs: Observation) -> Decision:
-    return PHASES[obs.status.get("phase") or "Pending"](obs)
+    return suspension(obs) or PHASES[obs.status.get("phase") or "Pending"](obs)

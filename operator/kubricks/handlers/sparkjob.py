@@ -8,6 +8,7 @@ clean up their pods. Databricks jobs do, so that deleting one cancels its run.
 """
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -27,7 +28,7 @@ from kubricks.databricks import state as databricks_state
 from kubricks.databricks.client import DatabricksClient
 from kubricks.databricks.errors import DatabricksError, NotFound, Unauthenticated, truncated
 from kubricks.failures import api_trouble
-from kubricks.jobs import Decision, submission_refused, utc_now
+from kubricks.jobs import ACTIVE_PHASES, WAITING_PHASES, Decision, submission_refused, utc_now
 from kubricks.k8s.client import (
     apply,
     delete_custom_object,
@@ -40,11 +41,9 @@ from kubricks.k8s.client import (
 from kubricks.spark import state as kubernetes_state
 from kubricks.spark.admission import PodSecurity, Policy
 from kubricks.spark.attempt import ATTEMPT_LABEL, JOB_LABEL, Attempt
-from kubricks.spark.manifests import DRIVER_CONTAINER
-from kubricks.spark.ui import optional_kinds
+from kubricks.spark.manifests import DRIVER_CONTAINER, optional_kinds
 
 PLURAL = plural(SparkJob)
-SUBMITTING = (None, "Pending", "WaitingForImage")
 
 
 def is_databricks(spec: kopf.Spec, **_: Any) -> bool:
@@ -109,7 +108,8 @@ async def finish(live: Live, decision: Decision) -> float | None:
     """Records the decision; deletes the job once its TTL has passed. Returns when to look again."""
     await record(live, decision)
     if decision.delete_job:
-        post_event(live, "Normal", "Expired", "ttlSecondsAfterFinished has passed; deleting the SparkJob")
+        message = "ttlSecondsAfterFinished has passed: deleting the SparkJob (ttlPolicy: DeleteJob)"
+        post_event(live, "Normal", "Expired", message)
         await asyncio.to_thread(delete_custom_object, PLURAL, live.namespace, live.name)
         return None
     return decision.wake_after
@@ -120,7 +120,7 @@ async def finish(live: Live, decision: Decision) -> float | None:
 
 async def pod_security_of(namespace: str, status: dict[str, Any], policy: Policy) -> PodSecurity:
     """The namespace's Pod Security level, read only when it counts: while the job is to submit."""
-    if status.get("phase") not in SUBMITTING:
+    if status.get("phase") not in WAITING_PHASES:
         return PodSecurity(namespace)
     labels = await asyncio.to_thread(read_namespace_labels, namespace)
     return PodSecurity.of(namespace, labels, policy.default_pod_security_level)
@@ -129,7 +129,7 @@ async def pod_security_of(namespace: str, status: dict[str, Any], policy: Policy
 async def spark_config_of(namespace: str, status: dict[str, Any], spec: kopf.Spec) -> dict[str, str] | None:
     """The files of the job's sparkConfigMap, read only while the job is to submit; None when it is missing."""
     name = (spec.get("kubernetes") or {}).get("sparkConfigMap")
-    if not name or status.get("phase") not in SUBMITTING:
+    if not name or status.get("phase") not in WAITING_PHASES:
         return {}
     return await asyncio.to_thread(read_config_map_data, namespace, name)
 
@@ -212,7 +212,7 @@ async def kubernetes_step(live: Live, images: Any, pods: Any, options: OperatorO
 async def observe_run(client: DatabricksClient, status: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     """runs/get of the job's run, and the failed task's error from runs/get-output."""
     run_id = (status.get("databricks") or {}).get("runId")
-    if not run_id or status.get("phase") not in ("Submitted", "Running"):
+    if not run_id or status.get("phase") not in ACTIVE_PHASES:
         return None, ""
     try:
         run = await client.get_run(int(run_id))
@@ -245,7 +245,7 @@ async def observe_databricks(
         else:
             cluster_waiting = cluster_status.get("message") or "it does not exist or is not running"
     # The registry credentials matter only to a submission; reading them on every poll would be a Secret read each.
-    submitting = status.get("phase") in SUBMITTING
+    submitting = status.get("phase") in WAITING_PHASES
     auth = target.registry_auth if target else None
     basic = (
         await registry_auth(auth, job.spec.image, namespace, image.ref, indexes["spark_images"]) if submitting else None
@@ -286,6 +286,16 @@ async def submit(
     return decision
 
 
+async def cancel(decision: Decision, client: DatabricksClient | None) -> None:
+    """Cancels the run a suspended job stops; one Databricks no longer knows is already over."""
+    if decision.cancel_run is None:
+        return
+    if client is None:
+        raise StepFailed(api_trouble(0, "the DatabricksWorkspace has no client yet", "cancel the run"))
+    with contextlib.suppress(NotFound):
+        await client.cancel_run(decision.cancel_run)
+
+
 def workspace_of(body: kopf.Body) -> str:
     return str((body.get("spec") or {}).get("databricks", {}).get("workspace", ""))
 
@@ -296,6 +306,7 @@ async def databricks_step(live: Live, indexes: dict[str, Any], clients: Workspac
         client = await clients.of_index(indexes["databricks_workspaces"], live.namespace, workspace)
         observation = await observe_databricks(live.body, client, indexes)
         decision = await submit(databricks_state.decide(observation), observation, client)
+        await cancel(decision, client)
     except Unauthenticated:
         clients.forget(live.namespace, workspace)
         raise
@@ -310,7 +321,7 @@ async def cancel_on_delete(
     """Deleting a SparkJob whose run is not over cancels the run (the finalizer holds the object till then)."""
     status = status_of(body)
     run_id = (status.get("databricks") or {}).get("runId")
-    if not run_id or status.get("phase") not in ("Submitted", "Running"):
+    if not run_id or status.get("phase") not in ACTIVE_PHASES:
         return
     client = await memo.databricks.of_index(databricks_workspaces, body["metadata"]["namespace"], workspace_of(body))
     if client is None:

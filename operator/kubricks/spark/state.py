@@ -7,9 +7,13 @@ Decision out; the handler gathers the one and carries out the other.
                                                           │                          │
                                    driver-start timeout, driver failed        driver ended
                                                           ▼                          ▼
-                          retries left: back to Pending (attempt+1)   ◀──  Succeeded / Failed ──TTL──▶ deleted
+                          retries left: back to Pending (attempt+1)   ◀──  Succeeded / Failed ──TTL──▶ pods deleted
+                                                                                      │               (ttlPolicy)
+                                                                     spec edited: Pending (attempt+1)
 
-A spec change while a job runs applies to the next attempt: each attempt renders its resources afresh.
+spec.suspend holds a job in any phase before Succeeded (Suspended; a running attempt's pods are deleted), and
+setting it back to false starts the next attempt. A spec change while a job runs applies to the next attempt:
+each attempt renders its resources afresh.
 """
 
 import re
@@ -21,12 +25,13 @@ from kubricks.jobs import (
     FINISHED_PHASES,
     Decision,
     JobContext,
+    attempt_started,
     backing_off,
     end_attempt,
     job_status,
     parse_time,
-    stamp,
     submission_refused,
+    suspension,
 )
 from kubricks.spark.admission import PodSecurity, Policy, refusal
 from kubricks.spark.attempt import Attempt
@@ -184,11 +189,7 @@ def submit(obs: Observation, image: str) -> Decision:
             False,
             "Submitted",
             message,
-            attempt=attempt.number,
-            image=image,
-            startTime=stamp(obs.now),
-            completionTime=None,
-            nextAttemptTime=None,
+            **attempt_started(obs, image),
             kubernetes={**_kubernetes_status(obs), "executors": _executors(obs)},
         ),
         create=attempt_resources(obs.job, attempt, image, pull_secret, obs.image.rapids, obs.spark_config),
@@ -295,4 +296,4 @@ PHASES: dict[str, Callable[[Observation], Decision]] = {
 
 
 def decide(obs: Observation) -> Decision:
-    return PHASES[obs.status.get("phase") or "Pending"](obs)
+    return suspension(obs) or PHASES[obs.status.get("phase") or "Pending"](obs)
