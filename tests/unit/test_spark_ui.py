@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from kubricks.api.sparkjob import KubernetesTarget, SparkJob
 from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import Submission, attempt_resources, spark_properties
-from kubricks.spark.ui import optional_kinds, ui_url
+from kubricks.spark.ui import ui_kinds, ui_url
 from tests.invalid_manifests import example, patched
 
 UID = "6f1c1b2a-0000-4000-8000-000000000001"
@@ -85,7 +85,7 @@ def test_the_ui_url_is_the_most_public_way_in(kubernetes: dict[str, Any], url: s
 )
 def test_each_way_in_creates_only_what_it_needs(kubernetes: dict[str, Any], kinds: list[str]) -> None:
     assert list(created(kubernetes)) == kinds
-    assert [kind for _, kind in optional_kinds(target(kubernetes))] == [k for k in kinds if k != "Service"]
+    assert [kind for _, kind in ui_kinds(target(kubernetes))] == [k for k in kinds if k != "Service"]
 
 
 def test_the_ui_service_selects_the_driver_and_forwards_to_its_ui() -> None:

@@ -20,7 +20,16 @@ from kubricks.api.pods import Container
 from kubricks.api.sparkjob import DriverSpec, KubernetesTarget, PodSettings, PodSpec, SparkJob
 from kubricks.images.render import GPU_DISCOVERY_SCRIPT, SPARK_UID, WHEEL_LAUNCHER, rapids_plugins
 from kubricks.spark.attempt import ATTEMPT_LABEL, JOB_LABEL, MANAGED_BY, Attempt, attempt_metadata, owner_reference
-from kubricks.spark.ui import UI_PORT, event_log_properties, monitoring_properties, ui_resources
+from kubricks.spark.queues import (
+    Demand,
+    Role,
+    gang_annotations,
+    pod_groups,
+    queue_kinds,
+    queue_labels,
+    scheduler_name,
+)
+from kubricks.spark.ui import UI_PORT, event_log_properties, monitoring_properties, ui_kinds, ui_resources
 
 SPARK_CONF_DIR = "/opt/spark/conf"
 PROPERTIES_FILE = "spark.properties"
@@ -60,6 +69,21 @@ def overhead_mib(spec: PodSpec, memory_mib: int, non_jvm: bool) -> int:
         return memory_bytes(spec.memory_overhead) // 2**20
     factor = NON_JVM_OVERHEAD_FACTOR if non_jvm else JVM_OVERHEAD_FACTOR
     return max(int(factor * memory_mib), MIN_OVERHEAD_MIB)
+
+
+def pod_memory_mib(spec: PodSpec, job: SparkJob) -> int:
+    """A driver's or an executor's memory request (and limit): the JVM's memory and its overhead."""
+    memory_mib = memory_bytes(spec.memory) // 2**20
+    return memory_mib + overhead_mib(spec, memory_mib, is_python(job))
+
+
+def initial_executors(kubernetes: KubernetesTarget) -> int:
+    """How many executors Spark starts with: spec.kubernetes.executor.instances, within dynamic allocation's
+    bounds when it is on."""
+    allocation, instances = kubernetes.dynamic_allocation, kubernetes.executor.instances
+    if not allocation.enabled:
+        return instances
+    return min(max(instances, allocation.min_executors), allocation.max_executors)
 
 
 def cpu_request(spec: PodSpec) -> str:
@@ -169,11 +193,39 @@ class Submission:
     # Each is read by most options below: merged once per submission, not once per read.
     @cached_property
     def driver(self) -> PodSpec:
-        return self.kubernetes.settings("driver")
+        return self._scheduled("driver")
 
     @cached_property
     def executor(self) -> PodSpec:
-        return self.kubernetes.settings("executor")
+        return self._scheduled("executor")
+
+    @cached_property
+    def demands(self) -> dict[Role, Demand]:
+        """What the driver and the executors Spark starts with request, for a gang scheduler."""
+        driver, executor = self.kubernetes.settings("driver"), self.kubernetes.settings("executor")
+        return {
+            "driver": Demand(cpu_request(driver), pod_memory_mib(driver, self.job), 1),
+            "executor": Demand(
+                cpu_request(executor), pod_memory_mib(executor, self.job), initial_executors(self.kubernetes)
+            ),
+        }
+
+    def _scheduled(self, role: Role) -> PodSpec:
+        """The role's settings with what its queue and batch scheduler add: ours win over the user's labels and
+        annotations."""
+        spec = self.kubernetes.settings(role)
+        labels = queue_labels(self.kubernetes)
+        annotations = gang_annotations(self.kubernetes, self.attempt, role, self.demands)
+        scheduler = scheduler_name(self.kubernetes)
+        if not (labels or annotations or scheduler):
+            return spec
+        return spec.model_copy(
+            update={
+                "labels": {**spec.labels, **labels},
+                "annotations": {**spec.annotations, **annotations},
+                "scheduler_name": scheduler or spec.scheduler_name,
+            }
+        )
 
     def roles(self) -> tuple[tuple[str, PodSpec], tuple[str, PodSpec]]:
         return ("driver", self.driver), ("executor", self.executor)
@@ -341,7 +393,7 @@ def _rapids(s: Submission) -> dict[str, str]:
 
 
 def _dynamic_allocation(s: Submission) -> dict[str, str]:
-    allocation, executor = s.kubernetes.dynamic_allocation, s.kubernetes.executor
+    allocation = s.kubernetes.dynamic_allocation
     if not allocation.enabled:
         return {}
     return {
@@ -349,9 +401,7 @@ def _dynamic_allocation(s: Submission) -> dict[str, str]:
         "spark.dynamicAllocation.shuffleTracking.enabled": "true",
         "spark.dynamicAllocation.minExecutors": str(allocation.min_executors),
         "spark.dynamicAllocation.maxExecutors": str(allocation.max_executors),
-        "spark.dynamicAllocation.initialExecutors": str(
-            min(max(executor.instances, allocation.min_executors), allocation.max_executors)
-        ),
+        "spark.dynamicAllocation.initialExecutors": str(initial_executors(s.kubernetes)),
     }
 
 
@@ -581,15 +631,9 @@ def config_map(s: Submission) -> dict[str, Any]:
 # --- the driver pod, one option per part -------------------------------------------------------------------
 
 
-def _driver_memory_mib(s: Submission) -> int:
-    driver = s.driver
-    memory_mib = memory_bytes(driver.memory) // 2**20
-    return memory_mib + overhead_mib(driver, memory_mib, is_python(s.job))
-
-
 def _driver_resources(s: Submission) -> dict[str, Any]:
     """As BasicDriverFeatureStep: a CPU limit only when one is set; the memory limit is the request."""
-    driver, memory = s.driver, f"{_driver_memory_mib(s)}Mi"
+    driver, memory = s.driver, f"{pod_memory_mib(s.driver, s.job)}Mi"
     limits: dict[str, str] = {"cpu": driver.core_limit} if driver.core_limit else {}
     limits["memory"] = memory
     if driver.gpus:
@@ -796,4 +840,13 @@ def attempt_resources(
     s = Submission.of(job, attempt, image, image_pull_secret, rapids, spark_config)
     resources = [] if s.kubernetes.service_account else driver_rbac(attempt.namespace)
     shown = ui_resources(job, s.kubernetes, attempt)
-    return [*resources, config_map(s), driver_service(job, attempt), *shown, driver_pod(s)]
+    groups = pod_groups(
+        s.kubernetes, attempt, owner_reference(job, attempt.uid), s.demands, s.driver.priority_class_name
+    )
+    return [*resources, config_map(s), driver_service(job, attempt), *shown, *groups, driver_pod(s)]
+
+
+def optional_kinds(kubernetes: KubernetesTarget) -> list[tuple[str, str]]:
+    """(apiVersion, kind) of the objects beyond pods, Services and ConfigMaps that the job's attempts make, which
+    an ended attempt's clean-up deletes too."""
+    return [*ui_kinds(kubernetes), *queue_kinds(kubernetes)]

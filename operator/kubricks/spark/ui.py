@@ -213,10 +213,10 @@ OPTIONAL_KINDS = {
 }
 
 
-def optional_kinds(kubernetes: KubernetesTarget) -> list[tuple[str, str]]:
-    """(apiVersion, kind) of the objects beyond pods, Services and ConfigMaps that the job's attempts make, which
-    an ended attempt's clean-up deletes too. Clusters without the Gateway API or the Prometheus Operator need
-    not have them."""
+def ui_kinds(kubernetes: KubernetesTarget) -> list[tuple[str, str]]:
+    """(apiVersion, kind) of the objects that show the UI and the metrics beyond the driver's Service, which an
+    ended attempt's clean-up deletes too. Clusters without the Gateway API or the Prometheus Operator need not have
+    them."""
     asked = {
         "Ingress": kubernetes.ui.ingress is not None,
         "HTTPRoute": kubernetes.ui.http_route is not None,
