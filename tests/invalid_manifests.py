@@ -271,6 +271,19 @@ CASES = [
     Invalid("negative-retries", WHEEL_JOB, {"spec.restartPolicy.retries": -1}, "spec.restartPolicy.retries"),
     Invalid("negative-gpus", WHEEL_JOB, {"spec.kubernetes.driver.gpus": -1}, "spec.kubernetes.driver.gpus"),
     Invalid("negative-ttl", WHEEL_JOB, {"spec.ttlSecondsAfterFinished": -5}, "spec.ttlSecondsAfterFinished"),
+    Invalid("unknown-ttl-policy", WHEEL_JOB, {"spec.ttlPolicy": "KeepForever"}, "spec.ttlPolicy"),
+    Invalid(
+        "batch-scheduler-beside-a-scheduler-name",
+        WHEEL_JOB,
+        {"spec.kubernetes.batchScheduler": {"name": "volcano"}, "spec.kubernetes.executor.schedulerName": "custom"},
+        "batchScheduler sets the pods' schedulerName",
+    ),
+    Invalid(
+        "unknown-batch-scheduler",
+        WHEEL_JOB,
+        {"spec.kubernetes.batchScheduler": {"name": "slurm"}},
+        "batchScheduler.name",
+    ),
     Invalid(
         "build-timeout-too-short",
         PIP_IMAGE,

@@ -1,5 +1,6 @@
 """The operator as a process (``kubricks run``), resources applied with kubectl."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -23,6 +24,53 @@ def kubectl(*args: str, stdin: str | None = None, check: bool = True) -> subproc
     if check:
         assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
     return result
+
+
+def open_crd(group: str, kind: str, plural: str, version: str) -> dict[str, Any]:
+    """A CustomResourceDefinition whose schema keeps whatever it is sent."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{plural}.{group}",
+            # The Gateway API's group is one of Kubernetes' own, which needs the approval its real CRDs carry.
+            "annotations": {"api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/1538"},
+        },
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                }
+            ],
+        },
+    }
+
+
+@contextlib.contextmanager
+def kinds_served(kinds: list[tuple[str, str, str, str]]) -> Iterator[None]:
+    """Kinds of other projects ((group, kind, plural, version)) served with open schemas where the cluster does not
+    have them yet, and removed after: the API server stores what kubricks sends; no controller acts on it."""
+    existing = kubectl("get", "crd", "-o", "name").stdout.split()
+    added = [
+        crd
+        for crd in (open_crd(*kind) for kind in kinds)
+        if f"customresourcedefinition.apiextensions.k8s.io/{crd['metadata']['name']}" not in existing
+    ]
+    if added:
+        kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(added))
+        for crd in added:
+            kubectl("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}", "--timeout=60s")
+    try:
+        yield
+    finally:
+        for crd in added:
+            kubectl("delete", "crd", crd["metadata"]["name"], "--wait=false")
 
 
 def free_port() -> int:

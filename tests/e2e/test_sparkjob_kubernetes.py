@@ -179,11 +179,12 @@ def test_a_driver_that_cannot_be_scheduled_times_out(
     assert ready_condition(status)["reason"] == "DriverStartTimeout"
 
 
-def test_a_finished_job_is_deleted_after_its_ttl_with_everything_it_made(
+def test_ttl_policy_delete_job_deletes_a_finished_job_with_everything_it_made(
     core_v1: client.CoreV1Api, namespace: str, pull_secret: str, wordcount_image: str, operator_log: object
 ) -> None:
     app = {"wheel": {"packageName": "wordcount", "entryPoint": "no_such_function"}}
-    apply(namespace, spark_job("short-lived", wordcount_image, app=app, ttlSecondsAfterFinished=2))
+    ttl = {"ttlSecondsAfterFinished": 2, "ttlPolicy": "DeleteJob"}
+    apply(namespace, spark_job("short-lived", wordcount_image, app=app, **ttl))
     wait_phase(namespace, "short-lived", "Failed")
     wait_until(lambda: job_status(namespace, "short-lived") == {}, timeout=30, what="the SparkJob to expire")
     wait_until(

@@ -7,13 +7,11 @@ schemas that keep every field, so the API server stores what kubricks sends; no 
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import yaml
 from kubernetes import client
 
-from tests.e2e.conftest import kubectl
+from tests.e2e.conftest import kinds_served, kubectl
 from tests.e2e.test_sparkjob_kubernetes import SMALL_PODS, spark_job, wait_phase
 from tests.support import small_claim, wait_until
 
@@ -24,48 +22,11 @@ FOREIGN_KINDS = [
 ]
 
 
-def open_crd(group: str, kind: str, plural: str, version: str) -> dict[str, Any]:
-    """A CustomResourceDefinition whose schema keeps whatever it is sent."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": f"{plural}.{group}",
-            # The Gateway API's group is one of Kubernetes' own, which needs the approval its real CRDs carry.
-            "annotations": {"api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/1538"},
-        },
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
-            "versions": [
-                {
-                    "name": version,
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                }
-            ],
-        },
-    }
-
-
 @pytest.fixture(scope="module")
 def foreign_kinds() -> Iterator[None]:
     """The Gateway API's and the Prometheus Operator's kinds, where a cluster does not have them yet."""
-    existing = kubectl("get", "crd", "-o", "name").stdout.split()
-    added = [
-        crd
-        for crd in (open_crd(*kind) for kind in FOREIGN_KINDS)
-        if f"customresourcedefinition.apiextensions.k8s.io/{crd['metadata']['name']}" not in existing
-    ]
-    if added:
-        kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(added))
-        for crd in added:
-            kubectl("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}", "--timeout=60s")
-    yield
-    for crd in added:
-        kubectl("delete", "crd", crd["metadata"]["name"], "--wait=false")
+    with kinds_served(FOREIGN_KINDS):
+        yield
 
 
 def proxied(namespace: str, service: str, path: str) -> str:

@@ -463,7 +463,8 @@ class KubernetesTarget(ApiModel):
             check=lambda kubernetes: not _undeclared_mounts(kubernetes),
         ),
         Rule(
-            cel="!has(self.batchScheduler) || " + " && ".join(f"!has(self.{role}.schedulerName)" for role in ROLES),
+            cel="!has(self.batchScheduler) || "
+            + " && ".join(f"!(has(self.{role}) && has(self.{role}.schedulerName))" for role in ROLES),
             message="spec.kubernetes.batchScheduler sets the pods' schedulerName: leave out "
             "spec.kubernetes.pods/driver/executor.schedulerName",
             check=lambda k: k.batch_scheduler is None or not any(getattr(k, r).scheduler_name for r in ROLES),
@@ -740,6 +741,9 @@ class SparkJobStatus(Status):
     """When the job finished."""
     next_attempt_time: datetime | None = None
     """When the next attempt starts, while a failed attempt backs off."""
+    spec_digest: str | None = None
+    """A digest of what the current attempt runs (the spec without suspend and the TTL fields): a finished job
+    runs again when its spec's digest differs."""
     expired_time: datetime | None = None
     """When ttlSecondsAfterFinished passed and the job's pods and resources were deleted (ttlPolicy
     DeleteResources keeps the SparkJob)."""
