@@ -68,6 +68,7 @@ DBX_JOB = ("sparkjob-databricks-new-cluster.yaml", None)
 EXISTING_JOB = ("sparkjob-databricks-existing-cluster.yaml", "report-adhoc")
 WORKSPACE = ("databricksworkspace.yaml", "prod")
 CLUSTER = ("databrickscluster.yaml", None)
+SCHEDULE = ("scheduledsparkjob.yaml", "etl-nightly")
 
 NEW_CLUSTER = {
     "sparkVersion": "15.4.x-scala2.12",
@@ -463,6 +464,32 @@ CASES = [
     ),
     Invalid("spark-version-invalid", PIP_IMAGE, {"spec.spark.version": "latest"}, "spec.spark.version"),
     Invalid("missing-registry", PIP_IMAGE, {"spec.registry": DELETE}, "spec.registry"),
+    # ScheduledSparkJob: what the API server can judge of a schedule, its limits and its template
+    Invalid("schedule-six-fields", SCHEDULE, {"spec.schedule": "0 0 3 * * *"}, "spec.schedule must be five fields"),
+    Invalid("schedule-minute-61", SCHEDULE, {"spec.schedule": "61 * * * *"}, "spec.schedule must be five fields"),
+    Invalid("schedule-every", SCHEDULE, {"spec.schedule": "@every 5m"}, "spec.schedule must be five fields"),
+    Invalid("schedule-last-day", SCHEDULE, {"spec.schedule": "0 0 L * *"}, "spec.schedule must be five fields"),
+    Invalid(
+        "schedule-cron-tz",
+        SCHEDULE,
+        {"spec.schedule": "CRON_TZ=Europe/Berlin 0 3 * * *"},
+        "spec.schedule must not name a time zone (CRON_TZ= or TZ=): set spec.timeZone instead",
+    ),
+    Invalid("schedule-empty", SCHEDULE, {"spec.schedule": ""}, "spec.schedule"),
+    Invalid("time-zone-path", SCHEDULE, {"spec.timeZone": "../../etc/passwd"}, "spec.timeZone"),
+    Invalid("concurrency-policy-unknown", SCHEDULE, {"spec.concurrencyPolicy": "Queue"}, "spec.concurrencyPolicy"),
+    Invalid("starting-deadline-zero", SCHEDULE, {"spec.startingDeadlineSeconds": 0}, "spec.startingDeadlineSeconds"),
+    Invalid(
+        "history-limit-negative", SCHEDULE, {"spec.successfulRunsHistoryLimit": -1}, "spec.successfulRunsHistoryLimit"
+    ),
+    Invalid("template-missing", SCHEDULE, {"spec.template": DELETE}, "spec.template"),
+    Invalid(
+        "template-two-targets",
+        SCHEDULE,
+        {"spec.template.databricks": {"workspace": "prod", "cluster": {"new": NEW_CLUSTER}}},
+        "exactly one of spec.kubernetes / spec.databricks must be set",
+    ),
+    Invalid("schedule-name-too-long", SCHEDULE, {"metadata.name": "n" * 53}, "metadata.name must be at most 52"),
     # Attempts to add Dockerfile instructions or command-line options of the user's own to a build
     *(
         Invalid(f"injection-{name}", PIP_IMAGE, changes, field)

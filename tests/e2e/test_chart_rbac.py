@@ -87,6 +87,9 @@ def test_the_operator_needs_no_more_than_the_charts_rbac(
         return result.stdout.strip()
 
     assert can_i("create", "pods", "-n", namespace) == "yes"
+    assert can_i("create", "sparkjobs", "-n", namespace) == "yes", "ScheduledSparkJobs make their runs"
+    assert can_i("watch", "scheduledsparkjobs", "-n", namespace) == "yes"
+    assert can_i("patch", "scheduledsparkjobs", "--subresource=status", "-n", namespace) == "yes"
     assert can_i("list", "secrets", "-n", namespace) == "no", "it reads the Secrets it is told of, by name"
     assert can_i("create", "secrets", "-n", namespace) == "no", "it copies no Secret anywhere"
     assert can_i("get", "pods", "-n", "kube-system") == "no", "nothing outside the watched namespace"

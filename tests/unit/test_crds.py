@@ -25,8 +25,12 @@ def schema_nodes(node: dict[str, Any], path: str) -> Iterator[tuple[str, dict[st
             yield from schema_nodes(node[key], f"{path}[]")
 
 
+def openapi_schema(kind: type) -> dict[str, Any]:
+    return dict(custom_resource_definition(kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+
+
 def spec_and_status(kind: type) -> Iterator[tuple[str, dict[str, Any]]]:
-    schema = custom_resource_definition(kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema = openapi_schema(kind)
     for part in ("spec", "status"):
         yield from schema_nodes(schema["properties"][part], part)
 
@@ -64,6 +68,7 @@ def test_every_field_has_a_description(kind: type) -> None:
     [
         ("SparkImage", "spimg", ["Phase", "Variants", "Image", "Age"]),
         ("SparkJob", "spjob", ["Phase", "Target", "Attempt", "Image", "Age"]),
+        ("ScheduledSparkJob", "spsched", ["Schedule", "Suspend", "Last Run", "Next Run", "Active", "Age"]),
         ("DatabricksWorkspace", "dbws", ["Phase", "Host", "Age"]),
         ("DatabricksCluster", "dbcl", ["Phase", "ClusterID", "Age"]),
     ],
@@ -78,10 +83,11 @@ def test_names_and_printer_columns(kind: str, short_name: str, columns: list[str
 
 
 def published_rules() -> list[tuple[str, dict[str, str]]]:
+    """Every CEL rule of the CRDs: of the whole object (path ""), and of spec and status."""
     return [
         (path, rule)
         for kind in KINDS
-        for path, node in spec_and_status(kind)
+        for path, node in [("", openapi_schema(kind)), *spec_and_status(kind)]
         for rule in node.get("x-kubernetes-validations", [])
     ]
 
@@ -113,6 +119,7 @@ def test_cli_prints_all_crds() -> None:
     assert names == [
         "sparkimages.kubricks.dev",
         "sparkjobs.kubricks.dev",
+        "scheduledsparkjobs.kubricks.dev",
         "databricksworkspaces.kubricks.dev",
         "databricksclusters.kubricks.dev",
     ]
@@ -128,3 +135,18 @@ def test_chart_and_package_versions_are_in_step() -> None:
 
     chart = yaml.safe_load((CRDS.parent / "charts" / "kubricks" / "Chart.yaml").read_text())
     assert chart["version"] == chart["appVersion"] == __version__
+
+
+def test_a_scheduled_templates_target_may_change_where_a_sparkjobs_may_not() -> None:
+    """Each run is a new SparkJob: the template keeps SparkJob's rules but the one that fixes a SparkJob's target."""
+    (scheduled,) = [kind for kind in KINDS if kind.KIND == "ScheduledSparkJob"]
+    (sparkjob,) = [kind for kind in KINDS if kind.KIND == "SparkJob"]
+    template = openapi_schema(scheduled)["properties"]["spec"]["properties"]["template"]
+    job_spec = openapi_schema(sparkjob)["properties"]["spec"]
+    assert [r for r in job_spec["x-kubernetes-validations"] if "oldSelf" not in r["rule"]] == template[
+        "x-kubernetes-validations"
+    ]
+    assert any("oldSelf" in r["rule"] for r in job_spec["x-kubernetes-validations"])
+    assert {k: v for k, v in template.items() if k not in ("description", "x-kubernetes-validations")} == {
+        k: v for k, v in job_spec.items() if k not in ("description", "x-kubernetes-validations")
+    }

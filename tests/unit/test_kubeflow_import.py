@@ -11,6 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from kubricks.api.scheduled import ScheduledSparkJob
 from kubricks.api.sparkjob import SparkJob
 from kubricks.cli import main
 from kubricks.migrate.kubeflow import (
@@ -23,14 +24,15 @@ from kubricks.migrate.kubeflow import (
     JMX_EXPORTER_FIELDS,
     MONITORING_FIELDS,
     NO_INGRESS_FLAG,
-    NOT_AVAILABLE_YET,
     RESTART_POLICY_FIELDS,
+    SCHEDULED_FIELDS,
     SPARK_UI_FIELDS,
     SPEC_FIELDS,
     Note,
     OperatorFlags,
     Unmapped,
     import_documents,
+    scheduled_spark_job,
     spark_job,
 )
 
@@ -376,14 +378,45 @@ SPEC_CASES = [
         {"memoryOverheadFactor": "0.1"},
         merged(driver(memoryOverhead="384m"), executor(memoryOverhead="384m")),
     ),
-    Case("batch-scheduler", {"batchScheduler": "volcano"}, {}, (("spec.batchScheduler", NOT_AVAILABLE_YET),)),
+    Case("batch-scheduler", {"batchScheduler": "volcano"}, {"kubernetes": {"batchScheduler": {"name": "volcano"}}}),
+    Case("default-scheduler", {"batchScheduler": "default-scheduler"}, {}, absent=("kubernetes.batchScheduler",)),
+    Case(
+        "unknown-batch-scheduler",
+        {"batchScheduler": "slurm"},
+        {},
+        (("spec.batchScheduler", "volcano, yunikorn"),),
+        absent=("kubernetes.batchScheduler",),
+    ),
     Case(
         "batch-scheduler-options",
+        {
+            "batchScheduler": "yunikorn",
+            "batchSchedulerOptions": {
+                "queue": "root.etl",
+                "priorityClassName": "batch-high",
+                "resources": {"cpu": "4"},
+            },
+        },
+        {
+            "kubernetes": {
+                "batchScheduler": {"name": "yunikorn", "queue": "root.etl"},
+                "driver": {"priorityClassName": "batch-high"},
+            }
+        },
+        (("spec.batchSchedulerOptions.resources", "requests together"),),
+        notes=(("spec.batchSchedulerOptions.priorityClassName", "gives the PodGroup too"),),
+    ),
+    Case(
+        "batch-scheduler-options-without-a-batch-scheduler",
         {"batchSchedulerOptions": {"queue": "default"}},
         {},
-        (("spec.batchSchedulerOptions", NOT_AVAILABLE_YET),),
+        (("spec.batchSchedulerOptions.queue", "no queue for it"),),
     ),
-    Case("time-to-live", {"timeToLiveSeconds": 600}, {"ttlSecondsAfterFinished": 600}),
+    Case(
+        "time-to-live-deletes-the-job-as-kubeflow-does",
+        {"timeToLiveSeconds": 600},
+        {"ttlSecondsAfterFinished": 600, "ttlPolicy": "DeleteJob"},
+    ),
     Case("no-time-to-live-leaves-kubricks-default", {}, {}, absent=("ttlSecondsAfterFinished",)),
     Case(
         "dynamic-allocation",
@@ -424,8 +457,8 @@ SPEC_CASES = [
         (("spec.dynamicAllocation.shuffleTrackingEnabled", "always tracks shuffles"),),
     ),
     Case("executor-instances-kubeflow-default", {"executor": DELETE}, executor(instances=1)),
-    Case("suspend", {"suspend": True}, {}, (("spec.suspend", "no suspended SparkJob"),)),
-    Case("not-suspended", {"suspend": False}, {}),
+    Case("suspend", {"suspend": True}, {"suspend": True}),
+    Case("not-suspended", {"suspend": False}, {}, absent=("suspend",)),
     Case(
         "driver-pod-disruption-budget",
         {"driverPodDisruptionBudget": {"enabled": True}},
@@ -1377,7 +1410,11 @@ def test_the_application_is_left_as_it_was() -> None:
     assert application == before
 
 
-def test_documents_other_kinds_pass_through_and_scheduled_applications_are_reported() -> None:
+PASSED_THROUGH = "passed through unchanged: {} is not a sparkoperator.k8s.io/v1beta2 SparkApplication or " \
+    "ScheduledSparkApplication"  # fmt: skip
+
+
+def test_documents_of_other_kinds_pass_through() -> None:
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "b"}}
     older = {**copy.deepcopy(BASE), "apiVersion": "sparkoperator.k8s.io/v1beta1", "metadata": {"name": "old"}}
     scheduled = {
@@ -1390,17 +1427,17 @@ def test_documents_other_kinds_pass_through_and_scheduled_applications_are_repor
     assert [d if not isinstance(d, dict) else d.get("kind") for d in imported.documents] == [
         "ConfigMap",
         "SparkJob",
+        "ScheduledSparkJob",
         "SparkApplication",
         "text",
     ]
     assert imported.documents[0] == config_map
     assert imported.messages == [
-        "settings: passed through unchanged: ConfigMap is not a sparkoperator.k8s.io/v1beta2 SparkApplication",
-        "nightly: spec.schedule: ScheduledSparkJob is not available yet",
-        "old: passed through unchanged: SparkApplication is not a sparkoperator.k8s.io/v1beta2 SparkApplication",
-        "document 5: passed through unchanged: no kind is not a sparkoperator.k8s.io/v1beta2 SparkApplication",
+        f"settings: {PASSED_THROUGH.format('ConfigMap')}",
+        f"old: {PASSED_THROUGH.format('SparkApplication')}",
+        f"document 5: {PASSED_THROUGH.format('no kind')}",
     ]
-    assert imported.unmapped == 1
+    assert imported.unmapped == 0
 
 
 def test_the_items_of_a_list_are_imported_as_kubectl_get_prints_them() -> None:
@@ -1507,7 +1544,7 @@ def test_command_prints_sparkjobs_and_lists_what_it_could_not_map() -> None:
         f"etl-nightly: spec.sparkUIOptions.ingressTLS: {NO_INGRESS_FLAG}",
         f"etl-nightly: spec.driverIngressOptions[0]: {DRIVER_PORT_8080}",
         f"etl-nightly: spec.monitoring: note: {JMX_NOTE_8090}",
-        "etl-settings: passed through unchanged: ConfigMap is not a sparkoperator.k8s.io/v1beta2 SparkApplication",
+        f"etl-settings: {PASSED_THROUGH.format('ConfigMap')}",
     ]
 
 
@@ -1549,3 +1586,159 @@ def test_command_refuses_a_file_that_is_no_yaml(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["import", "-f", str(broken)])
     assert result.exit_code == 1
     assert f"cannot read {broken}" in result.output
+
+
+# --- ScheduledSparkApplication -------------------------------------------------------------------------------------
+
+SCHEDULED: dict[str, Any] = {
+    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+    "kind": "ScheduledSparkApplication",
+    "metadata": {"name": "pi-nightly", "namespace": "data", "labels": {"team": "data"}},
+    "spec": {"schedule": "0 3 * * *", "template": BASE["spec"]},
+}
+KUBEFLOW_HISTORY = {"successfulRunsHistoryLimit": 1, "failedRunsHistoryLimit": 1}
+"""What kubeflow keeps when a ScheduledSparkApplication does not say, and its ScheduledSparkJob says then."""
+
+
+@dataclass(frozen=True)
+class ScheduledCase:
+    id: str
+    given: dict[str, Any]
+    """Deep-merged into SCHEDULED's spec."""
+    expected: dict[str, Any]
+    """The ScheduledSparkJob's spec but its template."""
+    unmapped: tuple[tuple[str, str], ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
+
+
+SCHEDULED_CASES = [
+    ScheduledCase("schedule", {}, {"schedule": "0 3 * * *", **KUBEFLOW_HISTORY}),
+    ScheduledCase(
+        "time-zone",
+        {"timeZone": "Europe/Berlin"},
+        {"schedule": "0 3 * * *", "timeZone": "Europe/Berlin", **KUBEFLOW_HISTORY},
+    ),
+    ScheduledCase(
+        "local-time-zone",
+        {"timeZone": "Local"},
+        {"schedule": "0 3 * * *", **KUBEFLOW_HISTORY},
+        notes=(("spec.timeZone", "kubricks reads it in UTC"),),
+    ),
+    ScheduledCase(
+        "time-zone-in-the-schedule",
+        {"schedule": "CRON_TZ=America/New_York 0 9 * * MON-FRI"},
+        {"schedule": "0 9 * * MON-FRI", "timeZone": "America/New_York", **KUBEFLOW_HISTORY},
+    ),
+    ScheduledCase(
+        "two-time-zones",
+        {"schedule": "TZ=Asia/Tokyo 0 9 * * *", "timeZone": "Europe/Berlin"},
+        {"schedule": "0 9 * * *", "timeZone": "Europe/Berlin", **KUBEFLOW_HISTORY},
+        unmapped=(("spec.schedule", "kubricks takes spec.timeZone"),),
+    ),
+    ScheduledCase(
+        "every-minutes",
+        {"schedule": "@every 10m"},
+        {"schedule": "*/10 * * * *", **KUBEFLOW_HISTORY},
+        notes=(("spec.schedule", "kubricks runs at fixed times: */10 * * * *"),),
+    ),
+    ScheduledCase(
+        "every-hours",
+        {"schedule": "@every 6h0m0s"},
+        {"schedule": "0 */6 * * *", **KUBEFLOW_HISTORY},
+        notes=(("spec.schedule", "0 */6 * * *"),),
+    ),
+    ScheduledCase(
+        "every-day",
+        {"schedule": "@every 24h"},
+        {"schedule": "0 0 * * *", **KUBEFLOW_HISTORY},
+        notes=(("spec.schedule", "0 0 * * *"),),
+    ),
+    ScheduledCase("suspend", {"suspend": True}, {"schedule": "0 3 * * *", "suspend": True, **KUBEFLOW_HISTORY}),
+    ScheduledCase(
+        "concurrency-policy",
+        {"concurrencyPolicy": "Forbid"},
+        {"schedule": "0 3 * * *", "concurrencyPolicy": "Forbid", **KUBEFLOW_HISTORY},
+    ),
+    ScheduledCase(
+        "history-limits",
+        {"successfulRunHistoryLimit": 5, "failedRunHistoryLimit": 0},
+        {"schedule": "0 3 * * *", "successfulRunsHistoryLimit": 5, "failedRunsHistoryLimit": 0},
+    ),
+    ScheduledCase(
+        "template-fields-not-mapped",
+        {"template": {"driver": {"podName": "fixed"}}},
+        {"schedule": "0 3 * * *", **KUBEFLOW_HISTORY},
+        unmapped=(("spec.template.driver.podName", "kubricks names the driver pod itself"),),
+    ),
+    ScheduledCase(
+        "unknown-field",
+        {"startingDeadline": 60},
+        {"schedule": "0 3 * * *", **KUBEFLOW_HISTORY},
+        unmapped=(("spec.startingDeadline", "not a field of kubeflow's v1beta2 API"),),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SCHEDULED_CASES, ids=lambda c: c.id)
+def test_scheduled_field(case: ScheduledCase) -> None:
+    scheduled, unmapped, notes = scheduled_spark_job(merged(SCHEDULED, {"spec": case.given}))
+    assert scheduled is not None, unmapped
+    ScheduledSparkJob.model_validate(scheduled)
+    assert {key: value for key, value in scheduled["spec"].items() if key != "template"} == case.expected
+    assert len(unmapped) == len(case.unmapped), unmapped
+    for (field, fragment), entry in zip(case.unmapped, unmapped, strict=True):
+        assert (entry.field, fragment in entry.reason) == (field, True), entry
+    assert len(notes) == len(case.notes), notes
+    for (field, fragment), note in zip(case.notes, notes, strict=True):
+        assert (note.field, fragment in note.text) == (field, True), note
+
+
+def test_every_field_of_a_scheduled_application_has_a_case() -> None:
+    assert set(SCHEDULED_FIELDS) - {key for case in SCHEDULED_CASES for key in case.given} == set()
+
+
+def test_a_scheduled_applications_template_becomes_the_sparkjob_its_spec_would() -> None:
+    scheduled, _, _ = scheduled_spark_job(SCHEDULED, "team-a")
+    job, _, _ = spark_job({**BASE, "metadata": SCHEDULED["metadata"]}, "team-a")
+    assert scheduled is not None and job is not None
+    assert scheduled["metadata"] == {"name": "pi-nightly", "namespace": "team-a", "labels": {"team": "data"}}
+    assert scheduled["spec"]["template"] == job["spec"]
+    assert scheduled["spec"]["template"]["kubernetes"]["driver"]["labels"] == {"team": "data"}, (
+        "kubeflow gives each run the schedule's labels, and a run's labels go on its driver"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "fragment"),
+    [
+        ({"schedule": "@every 7m"}, "spec.schedule", "@every 7m is no whole divisor of an hour or a day"),
+        ({"schedule": "@every 90s"}, "spec.schedule", "write spec.schedule as a cron expression"),
+        ({"schedule": "0 0 30 2 *"}, "spec.schedule", "never comes"),
+        ({"schedule": "0 0 3 * * *"}, "spec", "spec.schedule must be five fields"),
+        ({"schedule": DELETE}, "spec.schedule", "Field required"),
+        ({"timeZone": "Mars/Olympus_Mons"}, "spec.timeZone", "is no time zone of the IANA database"),
+        ({"concurrencyPolicy": "Sometimes"}, "spec.concurrencyPolicy", "'Allow', 'Forbid' or 'Replace'"),
+        ({"template": {"image": DELETE}}, "spec.template.image", "no SparkJob is made: exactly one of"),
+    ],
+    ids=["every-7m", "every-90s", "never", "six-fields", "no-schedule", "unknown-time-zone", "policy", "template"],
+)
+def test_an_invalid_scheduled_sparkjob_is_not_made_and_says_why(
+    given: dict[str, Any], field: str, fragment: str
+) -> None:
+    scheduled, unmapped, _ = scheduled_spark_job(merged(SCHEDULED, {"spec": given}))
+    assert scheduled is None
+    assert any(u.field == field and fragment in u.reason for u in unmapped), unmapped
+
+
+def test_a_name_too_long_for_its_runs_is_reported_on_the_name() -> None:
+    scheduled, unmapped, _ = scheduled_spark_job(merged(SCHEDULED, {"metadata": {"name": "n" * 53}}))
+    assert scheduled is None
+    assert [(u.field, "at most 52 characters" in u.reason) for u in unmapped] == [("metadata.name", True)]
+
+
+def test_command_prints_a_scheduled_sparkjob() -> None:
+    result = CliRunner().invoke(main, ["import", "-f", "-", "--strict"], input=yaml.safe_dump(SCHEDULED))
+    assert result.exit_code == 0, result.output
+    (document,) = yaml.safe_load_all(result.stdout)
+    assert (document["kind"], document["metadata"]["name"]) == ("ScheduledSparkJob", "pi-nightly")
+    assert result.stderr == ""

@@ -4,6 +4,7 @@ import kopf
 import pytest
 from kopf._cogs.structs import references
 
+from kubricks.api.crd import KINDS, plural
 from kubricks.control.options import OperatorOptions
 from kubricks.operator import configure
 
@@ -46,4 +47,10 @@ def test_an_operator_started_without_options_gets_the_defaults() -> None:
     configure(settings=kopf.OperatorSettings(), memo=memo)
     assert memo.options == OperatorOptions()
     assert (memo.build_slots.total, memo.build_slots.per_namespace) == (4, 2)
+    memo.build_slots.shutdown()
+
+
+def test_every_kind_is_supervised(configured: tuple[kopf.OperatorSettings, kopf.Memo]) -> None:
+    _, memo = configured
+    assert [getattr(memo, plural(kind)).kind for kind in KINDS] == [kind.KIND for kind in KINDS]
     memo.build_slots.shutdown()

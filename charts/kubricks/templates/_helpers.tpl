@@ -25,14 +25,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* What the operator does in the namespaces it watches; also what it grants Spark drivers, so it must hold it. */}}
 {{- define "kubricks.rules" -}}
 - apiGroups: [kubricks.dev]
-  resources: [sparkimages, sparkjobs, databricksworkspaces, databricksclusters]
+  resources: [sparkimages, sparkjobs, scheduledsparkjobs, databricksworkspaces, databricksclusters]
   verbs: [get, list, watch, patch, update]
 - apiGroups: [kubricks.dev]
-  resources: [sparkimages/status, sparkjobs/status, databricksworkspaces/status, databricksclusters/status]
+  resources: [sparkimages/status, sparkjobs/status, scheduledsparkjobs/status, databricksworkspaces/status, databricksclusters/status]
   verbs: [get, patch, update]
+# SparkJobs go after their TTL; ScheduledSparkJobs create theirs, and delete them for Replace and their history limits.
 - apiGroups: [kubricks.dev]
   resources: [sparkjobs]
-  verbs: [delete]
+  verbs: [create, delete]
 - apiGroups: [""]
   resources: [pods, services, configmaps, persistentvolumeclaims]
   verbs: [get, list, watch, create, update, patch, delete, deletecollection]

@@ -11,6 +11,7 @@ from typing import Any
 
 from kubricks.api.base import Resource
 from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
+from kubricks.api.scheduled import ScheduledSparkJob
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
@@ -18,7 +19,7 @@ from kubricks.api.yamlio import dump_all
 GROUP = "kubricks.dev"
 VERSION = "v1alpha1"
 CATEGORY = "kubricks"
-KINDS: tuple[type[Resource], ...] = (SparkImage, SparkJob, DatabricksWorkspace, DatabricksCluster)
+KINDS: tuple[type[Resource], ...] = (SparkImage, SparkJob, ScheduledSparkJob, DatabricksWorkspace, DatabricksCluster)
 
 Schema = dict[str, Any]
 
@@ -120,7 +121,7 @@ def resource_schema(kind: type[Resource]) -> Schema:
     defs = raw.pop("$defs", {})
     spec = structural_schema(raw["properties"]["spec"], defs)
     status = structural_schema(raw["properties"]["status"], defs, defaults=False)
-    return {
+    schema: Schema = {
         "type": "object",
         "description": raw["description"],
         "required": ["spec"],
@@ -132,6 +133,10 @@ def resource_schema(kind: type[Resource]) -> Schema:
             "status": status,
         },
     }
+    # Rules of the whole object: at the root, CEL sees metadata.name and metadata.generateName beside spec.
+    if "x-kubernetes-validations" in raw:
+        schema["x-kubernetes-validations"] = raw["x-kubernetes-validations"]
+    return schema
 
 
 def custom_resource_definition(kind: type[Resource]) -> Schema:

@@ -193,6 +193,16 @@ def delete_labelled(namespace: str, selector: str, kinds: Iterable[tuple[str, st
         resource.delete(namespace=namespace, label_selector=selector)
 
 
+def create_custom_object(plural: str, namespace: str, body: dict[str, Any]) -> None:
+    """Creates a kubricks resource; one of that name that exists already stays as it is (where apply would make it
+    what ``body`` says)."""
+    try:
+        client.CustomObjectsApi(api_client()).create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+
+
 def delete_custom_object(plural: str, namespace: str, name: str) -> None:
     try:
         client.CustomObjectsApi(api_client()).delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)

@@ -1,4 +1,5 @@
-"""kubeflow spark-operator's SparkApplication (sparkoperator.k8s.io/v1beta2) → SparkJob. Pure.
+"""kubeflow spark-operator's SparkApplication (sparkoperator.k8s.io/v1beta2) → SparkJob, and its
+ScheduledSparkApplication → ScheduledSparkJob. Pure.
 
 Each field of a SparkApplication's spec goes through the handler its table names (SPEC_FIELDS, DRIVER_FIELDS,
 EXECUTOR_FIELDS and the smaller ones), in the table's order, so that a handler finds what an earlier one mapped:
@@ -12,6 +13,9 @@ Some of what kubeflow made of a SparkApplication its manifest does not say: the 
 operator's flags (--ingress-url-format, --ingress-class-name), which the import is given as OperatorFlags. Where a
 field maps but kubricks does something different enough to matter (its own Prometheus metrics instead of the JMX
 exporter's), a Note says so beside the fields not mapped.
+
+A ScheduledSparkApplication's template is a SparkApplication's spec and goes through the same tables; what its
+template loses is reported under spec.template.
 """
 
 import copy
@@ -30,9 +34,11 @@ from pydantic_core import ErrorDetails
 from kubricks.api.base import ApiModel, memory_bytes
 from kubricks.api.crd import GROUP, VERSION
 from kubricks.api.pods import Container, InitContainer, PodSecurityContext, SecurityContext
+from kubricks.api.scheduled import ScheduledSparkJob, ScheduledSparkJobSpec
 from kubricks.api.sparkjob import (
     DRIVER_POD_CONF,
     AppSpec,
+    BatchScheduler,
     Dependencies,
     DriverSpec,
     DynamicAllocation,
@@ -50,6 +56,7 @@ from kubricks.api.sparkjob import (
     UiService,
     driver_pod_conf,
 )
+from kubricks.scheduling import InvalidSchedule, Schedule
 from kubricks.spark.attempt import Attempt
 from kubricks.spark.manifests import (
     DRIVER_CONTAINER,
@@ -64,10 +71,8 @@ API_VERSION = "sparkoperator.k8s.io/v1beta2"
 APPLICATION = "SparkApplication"
 SCHEDULED_APPLICATION = "ScheduledSparkApplication"
 
-NOT_AVAILABLE_YET = "not available in kubricks yet"
 UNKNOWN_FIELD = "not a field of kubeflow's v1beta2 API that this importer knows"
 MALFORMED = "not of the shape kubeflow's API gives this field"
-SCHEDULED_NOT_AVAILABLE = "ScheduledSparkJob is not available yet"
 PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000"
 """Stands in for the uid the API server gives the SparkJob, when its Spark properties are rendered to compare."""
 
@@ -381,7 +386,33 @@ class _Ui:
         return ingress
 
 
-Scope = TypeVar("Scope", _Draft, _Pod, _Ui)
+@dataclass
+class _ScheduleDraft:
+    """The ScheduledSparkJob being made from one ScheduledSparkApplication's spec."""
+
+    source_metadata: dict[str, Any]
+    """The ScheduledSparkApplication's: its template's SparkJob is made as kubeflow made each run, with its labels."""
+    namespace: str | None
+    flags: OperatorFlags
+    spec: dict[str, Any] = field(
+        default_factory=lambda: {
+            "successfulRunsHistoryLimit": KUBEFLOW_HISTORY_LIMIT,
+            "failedRunsHistoryLimit": KUBEFLOW_HISTORY_LIMIT,
+        }
+    )
+    refused: bool = False
+    """A field was refused in a way that leaves no valid ScheduledSparkJob to make."""
+    unmapped: list[Unmapped] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    def lose(self, path: str, reason: str) -> None:
+        self.unmapped.append(Unmapped(path, reason))
+
+    def note(self, path: str, text: str) -> None:
+        self.notes.append(Note(path, text))
+
+
+Scope = TypeVar("Scope", _Draft, _Pod, _Ui, _ScheduleDraft)
 Handler = Callable[[Scope, str, Any], None]
 
 
@@ -404,21 +435,13 @@ def _map_fields(scope: Scope, path: str, value: Any, fields: dict[str, Handler[S
             scope.lose(f"{path}.{key}", UNKNOWN_FIELD)
 
 
-def _ignored(scope: _Draft | _Pod, path: str, value: Any) -> None:
+def _ignored(scope: _Draft | _Pod | _ScheduleDraft, path: str, value: Any) -> None:
     """A field kubricks needs no counterpart of."""
 
 
 def _lost(reason: str) -> Callable[[_Draft | _Pod, str, Any], None]:
     def handle(scope: _Draft | _Pod, path: str, value: Any) -> None:
         scope.lose(path, reason)
-
-    return handle
-
-
-def _lost_when_true(reason: str) -> Callable[[_Draft | _Pod, str, Any], None]:
-    def handle(scope: _Draft | _Pod, path: str, value: Any) -> None:
-        if value is not False:
-            scope.lose(path, reason)
 
     return handle
 
@@ -987,7 +1010,44 @@ def _python_version(draft: _Draft, path: str, value: Any) -> None:
 
 
 def _time_to_live(draft: _Draft, path: str, value: Any) -> None:
-    draft.put((), SparkJobSpec, "ttlSecondsAfterFinished", value, path)
+    """kubeflow deletes the application itself once it has lived this long."""
+    if draft.put((), SparkJobSpec, "ttlSecondsAfterFinished", value, path):
+        draft.spec["ttlPolicy"] = "DeleteJob"
+
+
+def _suspend(draft: _Draft, path: str, value: Any) -> None:
+    if value is True:
+        draft.spec["suspend"] = True
+
+
+BATCH_SCHEDULERS = ("volcano", "yunikorn")
+DEFAULT_SCHEDULERS = ("", "default-scheduler", "kube-scheduler")
+
+
+def _batch_scheduler(draft: _Draft, path: str, value: Any) -> None:
+    """kubeflow gangs the driver and its initial executors under Volcano and YuniKorn, as kubricks does."""
+    if value in BATCH_SCHEDULERS:
+        draft.section("kubernetes", "batchScheduler")["name"] = value
+    elif value not in DEFAULT_SCHEDULERS:
+        draft.lose(path, f"kubricks' batchScheduler is one of {', '.join(BATCH_SCHEDULERS)}")
+
+
+def _batch_scheduler_options(draft: _Draft, path: str, value: Any) -> None:
+    keys = ("kubernetes", "batchScheduler")
+    scheduled = "name" in draft.spec.get("kubernetes", {}).get("batchScheduler", {})
+    for key, option in value.items():
+        where = f"{path}.{key}"
+        if not scheduled:
+            draft.lose(where, "without spec.batchScheduler volcano or yunikorn, kubricks has no queue for it")
+        elif key == "queue":
+            draft.put(keys, BatchScheduler, "queue", option, where)
+        elif key == "priorityClassName":
+            if draft.put(("kubernetes", "driver"), DriverSpec, "priorityClassName", option, where):
+                draft.note(where, "the driver's priorityClassName, which kubricks gives the PodGroup too")
+        elif key == "resources":
+            draft.lose(where, "kubricks asks for the driver's and the initial executors' requests together")
+        else:
+            draft.lose(where, UNKNOWN_FIELD)
 
 
 # --- The Spark UI, its metrics and its event log -------------------------------------------------------------------
@@ -1252,9 +1312,10 @@ SPEC_FIELDS: dict[str, Handler[_Draft]] = {
     # Before driverIngressOptions, whose entry for the UI's port maps only where these made no UI Service or Ingress.
     "sparkUIOptions": _spark_ui_options,
     "driverIngressOptions": _driver_ingress_options,
-    "batchScheduler": _lost(NOT_AVAILABLE_YET),
-    "batchSchedulerOptions": _lost(NOT_AVAILABLE_YET),
-    "suspend": _lost_when_true("kubricks has no suspended SparkJob: apply it when it should run"),
+    "batchScheduler": _batch_scheduler,
+    # After batchScheduler, whose queue they set.
+    "batchSchedulerOptions": _batch_scheduler_options,
+    "suspend": _suspend,
     "driverPodDisruptionBudget": _lost("kubricks makes no PodDisruptionBudget for the driver"),
 }
 """Every field of kubeflow's SparkApplicationSpec, in the order they are mapped."""
@@ -1370,6 +1431,134 @@ def spark_job(
     return Conversion(job, [*draft.unmapped, *_overridden_spark_conf(model)], draft.notes)
 
 
+# --- ScheduledSparkApplication ----------------------------------------------------------------------------------
+
+KUBEFLOW_HISTORY_LIMIT = 1
+"""How many succeeded and how many failed runs kubeflow keeps when a ScheduledSparkApplication does not say."""
+KUBEFLOW_LOCAL_ZONE = "Local"
+"""kubeflow's timeZone for the time zone of its operator's process."""
+SCHEDULE_ZONE = re.compile(r"^(CRON_TZ|TZ)=(\S+)\s+(.+)$")
+"""A time zone at the head of a schedule, which kubeflow's cron library reads and kubricks takes in spec.timeZone."""
+GO_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+MINUTES_PER_HOUR, HOURS_PER_DAY = 60, 24
+
+
+def _cron_of_every(duration: str) -> str | None:
+    """The cron expression of kubeflow's ``@every <duration>`` where the interval divides an hour or a day evenly
+    (whole minutes or hours), so that fixed times of the clock keep it; None for another."""
+    match = GO_DURATION.fullmatch(duration)
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    total_minutes, remainder = divmod(hours * 3600 + minutes * 60 + seconds, 60)
+    if remainder or not total_minutes:
+        return None
+    if MINUTES_PER_HOUR % total_minutes == 0:
+        return f"*/{total_minutes} * * * *"
+    every_hours, minutes_left = divmod(total_minutes, MINUTES_PER_HOUR)
+    if minutes_left == 0 and HOURS_PER_DAY % every_hours == 0:
+        return f"0 */{every_hours} * * *" if every_hours < HOURS_PER_DAY else "0 0 * * *"
+    return None
+
+
+def _schedule(draft: _ScheduleDraft, path: str, value: Any) -> None:
+    schedule = str(value).strip()
+    zone = SCHEDULE_ZONE.fullmatch(schedule)
+    if zone:
+        name, schedule = zone.group(2), zone.group(3)
+        if draft.spec.setdefault("timeZone", name) != name:
+            draft.lose(path, f"names the time zone {name}, and spec.timeZone another: kubricks takes spec.timeZone")
+    if schedule.startswith("@every "):
+        every = schedule.removeprefix("@every ").strip()
+        cron = _cron_of_every(every)
+        if cron is None:
+            reason = f"no ScheduledSparkJob is made: @every {every} is no whole divisor of an hour or a day, which "
+            draft.lose(path, reason + "fixed clock times could keep; write spec.schedule as a cron expression")
+            draft.refused = True
+            return
+        draft.note(path, f"kubeflow ran @every {every} counted from its start; kubricks runs at fixed times: {cron}")
+        schedule = cron
+    draft.spec["schedule"] = schedule
+
+
+def _time_zone(draft: _ScheduleDraft, path: str, value: Any) -> None:
+    if value == KUBEFLOW_LOCAL_ZONE:
+        draft.note(path, "kubeflow read the schedule in its operator's local time zone; kubricks reads it in UTC")
+        return
+    draft.spec["timeZone"] = value
+
+
+def _schedule_field(alias: str) -> Handler[_ScheduleDraft]:
+    def handle(draft: _ScheduleDraft, path: str, value: Any) -> None:
+        draft.spec[alias] = value
+
+    return handle
+
+
+def _in_template(path: str) -> str:
+    """A field of the template's SparkApplication spec, named as in the ScheduledSparkApplication."""
+    return f"spec.template.{path.removeprefix('spec.')}" if path.startswith("spec.") else path
+
+
+def _schedule_template(draft: _ScheduleDraft, path: str, value: Any) -> None:
+    application = {"metadata": draft.source_metadata, "spec": value}
+    job, lost, notes = spark_job(application, draft.namespace, draft.flags)
+    draft.unmapped += [Unmapped(_in_template(entry.field), entry.reason) for entry in lost]
+    draft.notes += [Note(_in_template(note.field), note.text) for note in notes]
+    if job is None:
+        draft.refused = True
+        return
+    draft.spec["template"] = job["spec"]
+
+
+SCHEDULED_FIELDS: dict[str, Handler[_ScheduleDraft]] = {
+    # Before the schedule, which may name a time zone too.
+    "timeZone": _time_zone,
+    "schedule": _schedule,
+    "concurrencyPolicy": _schedule_field("concurrencyPolicy"),
+    "suspend": _schedule_field("suspend"),
+    "successfulRunHistoryLimit": _schedule_field("successfulRunsHistoryLimit"),
+    "failedRunHistoryLimit": _schedule_field("failedRunsHistoryLimit"),
+    "template": _schedule_template,
+}
+"""The fields of kubeflow's ScheduledSparkApplicationSpec."""
+
+
+def _refusals(scheduled: dict[str, Any]) -> list[Unmapped]:
+    """Why the ScheduledSparkJob could not be valid, as the API server and the operator would judge it."""
+    try:
+        model = ScheduledSparkJob.model_validate(scheduled)
+        Schedule.of(model.spec.schedule, model.spec.time_zone)
+    except ValidationError as error:
+        # A rule of the whole object is about its name.
+        return [Unmapped(_location(e["loc"]) or "metadata.name", f"no ScheduledSparkJob is made: {_why(e)}")
+                for e in error.errors()]  # fmt: skip
+    except InvalidSchedule as invalid:
+        field_name = "spec.timeZone" if invalid.reason == "UnknownTimeZone" else "spec.schedule"
+        return [Unmapped(field_name, f"no ScheduledSparkJob is made: {invalid}")]
+    return []
+
+
+def scheduled_spark_job(
+    application: dict[str, Any], namespace: str | None = None, flags: OperatorFlags = OperatorFlags()
+) -> Conversion:
+    """The ScheduledSparkJob of a kubeflow ScheduledSparkApplication, what it does not carry, and what it carries
+    differently; its template becomes a SparkJob's spec as a SparkApplication's spec does."""
+    source = copy.deepcopy(application)
+    draft = _ScheduleDraft(source.get("metadata") or {}, namespace, flags)
+    _map_fields(draft, "spec", source.get("spec") or {}, SCHEDULED_FIELDS)
+    if draft.refused:
+        return Conversion(None, draft.unmapped, draft.notes)
+    scheduled = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": ScheduledSparkJob.KIND,
+        "metadata": _metadata(draft.source_metadata, namespace),
+        "spec": _in_field_order(draft.spec, ScheduledSparkJobSpec),
+    }
+    refused = _refusals(scheduled)
+    return Conversion(None if refused else scheduled, [*draft.unmapped, *refused], draft.notes)
+
+
 @dataclass(frozen=True)
 class Imported:
     """What ``kubricks import`` prints."""
@@ -1401,7 +1590,8 @@ def _items(documents: Iterable[Any]) -> Iterable[Any]:
 def import_documents(
     documents: Iterable[Any], namespace: str | None = None, flags: OperatorFlags = OperatorFlags()
 ) -> Imported:
-    """SparkApplications as SparkJobs; ScheduledSparkApplications reported; any other document unchanged."""
+    """SparkApplications as SparkJobs, ScheduledSparkApplications as ScheduledSparkJobs; any other document
+    unchanged."""
     out: list[Any] = []
     messages: list[str] = []
     unmapped = 0
@@ -1414,11 +1604,13 @@ def import_documents(
             job, lost, notes = spark_job(document, namespace, flags)
             out += [job] if job is not None else []
         elif api_version == API_VERSION and kind == SCHEDULED_APPLICATION:
-            lost = [Unmapped("spec.schedule", SCHEDULED_NOT_AVAILABLE)]
+            job, lost, notes = scheduled_spark_job(document, namespace, flags)
+            out += [job] if job is not None else []
         else:
             out.append(document)
             messages.append(
-                f"{name}: passed through unchanged: {kind or 'no kind'} is not a {API_VERSION} {APPLICATION}"
+                f"{name}: passed through unchanged: {kind or 'no kind'} is not a {API_VERSION} {APPLICATION} "
+                f"or {SCHEDULED_APPLICATION}"
             )
             continue
         messages += [f"{name}: {entry.field}: {entry.reason}" for entry in lost]
