@@ -4,7 +4,9 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 from collections import deque
@@ -23,6 +25,7 @@ from kubricks.api.crd import KINDS, custom_resource_definition, plural, render_y
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.api.yamlio import dump_all
+from kubricks.control.leader import Leadership
 from kubricks.control.options import OperatorOptions
 from kubricks.databricks.payloads import REDACTED, BasicAuth, redacted, secret_references, submit_run
 from kubricks.databricks.workspace_state import parse_allowed_hosts
@@ -99,6 +102,29 @@ def crds() -> None:
     help="Where kopf serves its liveness probe.",
 )
 @click.option("--metrics-port", default=8081, show_default=True, help="Where /metrics is served; 0 turns it off.")
+@click.option(
+    "--probe-port",
+    default=0,
+    help="Where /healthz and /readyz are served (ready: reconciling, or a standby that can take over); 0: not.",
+)
+@click.option(
+    "--leader-election-lease",
+    default="",
+    metavar="NAME",
+    help="Reconcile only while holding this coordination.k8s.io Lease, so replicas stand by for one another.",
+)
+@click.option(
+    "--leader-election-namespace",
+    envvar="POD_NAMESPACE",
+    default="",
+    help="The Lease's namespace [default: POD_NAMESPACE, else the service account's, else the kubeconfig's].",
+)
+@click.option(
+    "--leader-election-identity",
+    envvar="POD_NAME",
+    default="",
+    help="This replica's name in the Lease [default: POD_NAME, else the host name and a random suffix].",
+)
 @click.option(
     "--default-pull-secret",
     default="",
@@ -181,6 +207,10 @@ def run_operator(
     standalone: bool,
     liveness: str,
     metrics_port: int,
+    probe_port: int,
+    leader_election_lease: str,
+    leader_election_namespace: str,
+    leader_election_identity: str,
     default_pull_secret: str,
     default_pod_security_level: Level,
     service_accounts: tuple[str, ...],
@@ -228,9 +258,26 @@ def run_operator(
         max_builds=max_builds,
         max_builds_per_namespace=max_builds_per_namespace,
     )
+    leadership = None
+    if leader_election_lease:
+        leadership = Leadership(
+            leader_election_namespace or running_namespace(),
+            leader_election_lease,
+            leader_election_identity or f"{socket.gethostname()}-{secrets.token_hex(4)}",
+        )
     from kubricks.operator import run  # noqa: PLC0415 - loading the handlers registers them with kopf
 
-    run(namespaces, all_namespaces, standalone, liveness or None, metrics_port, options)
+    run(namespaces, all_namespaces, standalone, liveness or None, metrics_port, options, probe_port, leadership)
+
+
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+def running_namespace() -> str:
+    """The namespace this process runs in: its pod's, else the kubeconfig context's."""
+    if SERVICE_ACCOUNT_NAMESPACE.exists():
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
+    return default_namespace()
 
 
 @main.group()
@@ -626,10 +673,13 @@ def dev_status(name: str, registry_port: int) -> None:
     type=click.File("r"),
     multiple=True,
     required=True,
-    help="A YAML file of kubeflow spark-operator SparkApplications (repeatable); - reads standard input.",
+    help="A YAML file of kubeflow spark-operator SparkApplications and ScheduledSparkApplications (repeatable); "
+    "- reads standard input.",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 when any field could not be mapped.")
-@click.option("--namespace", "-n", help="The namespace of every SparkJob, instead of its SparkApplication's.")
+@click.option(
+    "--namespace", "-n", help="The namespace of every SparkJob and ScheduledSparkJob, instead of the application's."
+)
 @click.option(
     "--ingress-url-format",
     metavar="FORMAT",
@@ -648,7 +698,7 @@ def import_kubeflow(
     ingress_url_format: str | None,
     ingress_class_name: str | None,
 ) -> None:
-    """Print kubeflow spark-operator SparkApplications as SparkJobs.
+    """Print kubeflow spark-operator SparkApplications as SparkJobs, ScheduledSparkApplications as ScheduledSparkJobs.
 
     Other documents pass through unchanged. What cannot be mapped goes to standard error, one line per field:
     NAME: spec.FIELD: REASON; a field that maps with a difference worth knowing gets a line NAME: spec.FIELD: note: ...

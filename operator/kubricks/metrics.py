@@ -1,4 +1,6 @@
-"""Prometheus metrics of the operator, served at /metrics by a small aiohttp server."""
+"""Prometheus metrics of the operator, served at /metrics by a small aiohttp server, and its health probes."""
+
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -22,6 +24,9 @@ DATABRICKS_REQUESTS = Counter(
     "kubricks_databricks_requests_total", "Databricks REST calls, by endpoint and HTTP status.", ["endpoint", "status"]
 )
 RECONCILE_ERRORS = Counter("kubricks_reconcile_errors_total", "Failed reconciliations, by kind.", ["kind"])
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+LEADER = Gauge("kubricks_leader", "1 while this replica holds the leader Lease and reconciles, 0 while it stands by.")
 
 _job_phases: dict[tuple[str, str], tuple[str, str]] = {}
 
@@ -47,8 +52,26 @@ async def serve(host: str, port: int) -> web.AppRunner:
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    return await _serve(host, port, {"/metrics": metrics})
+
+
+async def serve_probes(host: str, port: int, ready: Callable[[], bool]) -> web.AppRunner:
+    """/healthz answers while the event loop does; /readyz while ``ready`` says so: a replica that reconciles, or
+    a standby that reaches the API server and can take over."""
+
+    async def alive(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def readiness(_: web.Request) -> web.Response:
+        return web.Response(text="ready") if ready() else web.Response(status=503, text="not ready")
+
+    return await _serve(host, port, {"/healthz": alive, "/readyz": readiness})
+
+
+async def _serve(host: str, port: int, routes: dict[str, Handler]) -> web.AppRunner:
     app = web.Application()
-    app.router.add_get("/metrics", metrics)
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

@@ -10,13 +10,16 @@ import kopf
 from kubricks import metrics
 from kubricks.api.crd import GROUP, plural
 from kubricks.api.databricks import DatabricksCluster, DatabricksWorkspace
+from kubricks.api.scheduled import ScheduledSparkJob
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.control.build_slots import BuildSlots
 from kubricks.control.databricks import WorkspaceClients
+from kubricks.control.leader import Leadership
 from kubricks.control.options import OperatorOptions
 from kubricks.control.supervisor import Supervisor
 from kubricks.handlers import cluster as _cluster  # noqa: F401 - importing a handler module registers it
+from kubricks.handlers import scheduled as _scheduled  # noqa: F401
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
 from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
 from kubricks.handlers import workspace as _workspace  # noqa: F401
@@ -41,6 +44,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     # SparkImages and workspaces have no handler that would, so their supervisors take it off.
     for kind, stale_finalizer in (
         (SparkJob, None),
+        (ScheduledSparkJob, None),
         (SparkImage, FINALIZER),
         (DatabricksWorkspace, FINALIZER),
         (DatabricksCluster, None),
@@ -53,10 +57,14 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
 
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, **_: Any) -> None:
-    for kind in (SparkJob, SparkImage, DatabricksWorkspace, DatabricksCluster):
+    for kind in (SparkJob, ScheduledSparkJob, SparkImage, DatabricksWorkspace, DatabricksCluster):
         await getattr(memo, plural(kind)).shutdown()
     await memo.databricks.close()
     memo.build_slots.shutdown()
+
+
+STANDBY_READY_WITHIN_SECONDS = 10.0
+"""A standby is ready while it reached the API server this recently: it can take over."""
 
 
 def run(
@@ -66,23 +74,49 @@ def run(
     liveness: str | None,
     metrics_port: int,
     options: OperatorOptions,
+    probe_port: int = 0,
+    leadership: Leadership | None = None,
 ) -> None:
+    """Runs kopf until it stops; with ``leadership``, only once this replica holds the Lease, and only while it
+    does (a replica that loses it exits, to start again as a standby)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # One line per registry request drowns what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    lost = asyncio.Event()
 
     async def main() -> None:
-        runner = await metrics.serve("0.0.0.0", metrics_port) if metrics_port else None  # noqa: S104 - scraped in-cluster
+        reconciling = asyncio.Event()
+
+        def ready() -> bool:
+            if leadership is None or leadership.leading:
+                return reconciling.is_set()
+            return leadership.reachable(STANDBY_READY_WITHIN_SECONDS)
+
+        servers = [await metrics.serve("0.0.0.0", metrics_port)] if metrics_port else []  # noqa: S104 - in-cluster
+        if probe_port:
+            servers.append(await metrics.serve_probes("0.0.0.0", probe_port, ready))  # noqa: S104 - the kubelet's
+        keeper = None
         try:
+            if leadership is not None:
+                await leadership.acquire()
+                keeper = asyncio.create_task(leadership.keep(lost))
             await kopf.operator(
                 clusterwide=all_namespaces or not namespaces,
                 namespaces=list(namespaces),
                 standalone=standalone,
                 liveness_endpoint=liveness,
                 memo=kopf.Memo(options=options),
+                stop_flag=lost,
+                ready_flag=reconciling,
             )
         finally:
-            if runner is not None:
-                await runner.cleanup()
+            if keeper is not None:
+                keeper.cancel()
+            if leadership is not None and not lost.is_set():
+                await leadership.release()
+            for server in servers:
+                await server.cleanup()
 
     asyncio.run(main())
+    if lost.is_set():
+        raise SystemExit("the leader Lease was lost: exiting, to start again as a standby")

@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from kubricks import __version__
 from kubricks.cli import main
+from kubricks.control.leader import Leadership
 from kubricks.control.options import OperatorOptions
 from kubricks.spark.admission import Policy
 
@@ -150,7 +151,32 @@ def test_run_hands_its_options_to_the_operator(
     result = CliRunner().invoke(main, ["run", *options])
     assert result.exit_code == 0, result.output
     assert len(operator_run) == 1
-    assert operator_run[0][-1] == expected
+    assert operator_run[0][5] == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "probe_port", "leadership"),
+    [
+        ([], 0, None),
+        (
+            ["--probe-port=8080", "--leader-election-lease=kubricks-leader", "--leader-election-namespace=ops"],
+            8080,
+            Leadership("ops", "kubricks-leader", "operator-0"),
+        ),
+    ],
+    ids=["standalone", "leader-election"],
+)
+def test_run_elects_a_leader_when_asked(
+    operator_run: list[tuple[object, ...]],
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    probe_port: int,
+    leadership: Leadership | None,
+) -> None:
+    monkeypatch.setenv("POD_NAME", "operator-0")
+    result = CliRunner().invoke(main, ["run", *options])
+    assert result.exit_code == 0, result.output
+    assert operator_run[0][6:] == (probe_port, leadership)
 
 
 @pytest.mark.parametrize(
