@@ -1,6 +1,7 @@
 # make test : set up everything on a fresh machine (system packages, virtualenv, platform) and run every test
 # make demo : bring the platform up and show kubricks working on it
 # make mutation : how many deliberate faults in the pure builders the unit tests catch (slow; not in make test)
+# make bench : the operator under load beside its references (spark-submit, a bare API client), printed
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -15,7 +16,7 @@ PYTEST_ARGS ?=
 # Every shell script of the project: hack/'s entry points and libraries, and the images' scripts.
 SHELL_SCRIPTS := $(shell git ls-files hack images | xargs grep -lE '^\#!/usr/bin/env bash|^\#!/bin/(ba)?sh|shellcheck shell=')
 
-.PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint mutation demo clean
+.PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint mutation demo bench clean
 
 help:
 	@sed -n 's/^# make /make /p' Makefile
@@ -50,8 +51,8 @@ crds: venv
 	hack/generate-crds
 
 lint: venv
-	$(VENV)/bin/ruff check operator tests
-	$(VENV)/bin/ruff format --check operator tests
+	$(VENV)/bin/ruff check operator tests bench
+	$(VENV)/bin/ruff format --check operator tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
@@ -70,6 +71,10 @@ mutation: venv
 
 demo: deps venv platform
 	$(WITH_PLATFORM) hack/demo
+
+# The operator under load beside its references (bench/operator_load.py); BENCH_ARGS=--help says what to vary.
+bench: deps venv platform
+	$(WITH_PLATFORM) $(VENV)/bin/python -m bench.operator_load $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build

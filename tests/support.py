@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -40,6 +41,15 @@ def platform_env() -> dict[str, str]:
             'run `make test`, or `hack/testenv up && eval "$(hack/testenv env)"` before pytest'
         )
     return {name: os.environ[name] for name in PLATFORM_VARIABLES}
+
+
+def spark_home() -> str:
+    """Where pyspark's Spark distribution (and its spark-submit) is installed."""
+    result = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout.strip()
 
 
 def wait_until(probe: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.2) -> T:

@@ -30,7 +30,7 @@ from kubricks.spark.manifests import (
     attempt_resources,
     driver_rbac,
 )
-from tests.support import VENV_BIN, wait_until
+from tests.support import spark_home, wait_until
 
 IMAGE = "registry.example.com/team/etl@sha256:" + "c" * 64
 
@@ -56,14 +56,6 @@ DIFFERENT_VALUES = {
     "spark.driver.host": "names the driver Service, whose name prefix is random for spark-submit",
     "spark.kubernetes.driver.pod.name": "the same: random prefix against the attempt prefix",
 }
-
-
-def spark_home() -> str:
-    result = subprocess.run(
-        [str(VENV_BIN / "python"), "-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return result.stdout.strip()
 
 
 def properties(text: str) -> dict[str, str]:
