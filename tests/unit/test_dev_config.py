@@ -63,9 +63,10 @@ def test_local_registry_hosting_names_the_pushable_address() -> None:
         ("localhost:5001/team/kubricks:dev", ("localhost:5001/team/kubricks", "dev")),
     ],
 )
-def test_chart_values_load_the_image_and_never_pull(image: str, values: tuple[str, str]) -> None:
+def test_chart_values_load_the_image_never_pull_and_run_one_replica(image: str, values: tuple[str, str]) -> None:
     assert chart_values(image) == [
         "--set", f"image.repository={values[0]}", "--set", f"image.tag={values[1]}", "--set", "image.pullPolicy=Never",
+        "--set", "replicas=1",
     ]  # fmt: skip
 
 

@@ -84,9 +84,13 @@ def local_registry_hosting(cluster: DevCluster) -> dict[str, Any]:
 
 
 def chart_values(image: str) -> list[str]:
-    """``helm --set`` arguments: the operator image loaded into the node, never pulled."""
+    """``helm --set`` arguments: the operator image loaded into the node, never pulled; one replica, as a one-node
+    cluster gains nothing from a standby (and its metrics Service then always reaches the replica that leads)."""
     repository, tag = image.rsplit(":", 1)
-    return ["--set", f"image.repository={repository}", "--set", f"image.tag={tag}", "--set", "image.pullPolicy=Never"]
+    return [
+        "--set", f"image.repository={repository}", "--set", f"image.tag={tag}", "--set", "image.pullPolicy=Never",
+        "--set", "replicas=1",
+    ]  # fmt: skip
 
 
 def emulator_manifests(cluster: DevCluster, image: str, token: str) -> list[dict[str, Any]]:
