@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubricks.api.sparkjob import SparkJob
-from kubricks.k8s.conditions import TIME_FORMAT, Progress, with_kstatus
+from kubricks.k8s.conditions import TIME_FORMAT, Progress, ready_reason, with_kstatus
 
 FINAL_REASONS = frozenset({"Cancelled", "ContainerServicesDisabled"})
 """Ends that no retry would change."""
@@ -261,8 +261,7 @@ def _edited(ctx: JobContext) -> Decision:
     """A finished job's spec changed: a new attempt when what it runs changed, else only the generation seen."""
     phase = str(ctx.status["phase"])
     if ctx.status.get("specDigest") == spec_digest(ctx.job):
-        ready: dict[str, Any] = next((c for c in ctx.status.get("conditions") or [] if c.get("type") == "Ready"), {})
-        reason, message = ready.get("reason") or phase, str(ctx.status.get("message") or "")
+        reason, message = ready_reason(ctx.status) or phase, str(ctx.status.get("message") or "")
         return Decision(status=job_status(ctx, ctx.target, phase, phase == "Succeeded", reason, message))
     attempt = ctx.attempt + 1
     message = f"the spec changed (generation {ctx.generation}) after the job ended {phase}: attempt {attempt} starts"

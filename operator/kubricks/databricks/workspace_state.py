@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from kubricks.host_patterns import host_matches, parse_host_patterns
 from kubricks.jobs import parse_time
-from kubricks.k8s.conditions import READY, Progress, with_kstatus
+from kubricks.k8s.conditions import Progress, ready_reason, with_kstatus
 
 CHECK_INTERVAL_SECONDS = 300.0
 HOST_NOT_ALLOWED = "HostNotAllowed"
@@ -44,11 +44,6 @@ def host_not_allowed_message(host_url: str, patterns: tuple[str, ...]) -> str:
     )
 
 
-def _ready_reason(status: dict[str, Any]) -> str | None:
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == READY), None)
-    return ready.get("reason") if ready else None
-
-
 def next_check_in(status: dict[str, Any], generation: int, now: datetime, allowed: bool = True) -> float:
     """Seconds until the workspace is checked again: at once for a new spec or when whether its host is
     ``allowed`` differs from what the status says (the admin changed the allowed hosts), else every five
@@ -56,7 +51,7 @@ def next_check_in(status: dict[str, Any], generation: int, now: datetime, allowe
     last = parse_time(status.get("lastCheckedTime"))
     if status.get("observedGeneration") != generation or last is None:
         return 0.0
-    if (_ready_reason(status) == HOST_NOT_ALLOWED) == allowed:
+    if (ready_reason(status) == HOST_NOT_ALLOWED) == allowed:
         return 0.0
     return max(CHECK_INTERVAL_SECONDS - (now - last).total_seconds(), 0.0)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from kubricks.failures import MissingObject, backoff_seconds
 from kubricks.images.outcomes import BuildError, BuildOutcome, InputError, RegistryError
-from kubricks.k8s.conditions import READY, Progress, with_kstatus
+from kubricks.k8s.conditions import Progress, ready_reason, with_kstatus
 from kubricks.redact import redact_userinfo
 
 WAIT_FOR_FIX_SECONDS = 15.0
@@ -113,5 +113,4 @@ def settled(status: dict[str, Any], generation: int) -> bool:
         return False
     if status.get("phase") == "Ready":
         return True
-    reason = next((c.get("reason") for c in status.get("conditions") or [] if c.get("type") == READY), None)
-    return status.get("phase") == "Failed" and reason in ("BuildFailed", "BuildTimedOut")
+    return status.get("phase") == "Failed" and ready_reason(status) in ("BuildFailed", "BuildTimedOut")

@@ -33,6 +33,12 @@ def now() -> str:
     return datetime.now(UTC).strftime(TIME_FORMAT)
 
 
+def ready_reason(status: dict[str, Any]) -> str | None:
+    """The reason of a status's Ready condition; None without one."""
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == READY), None)
+    return ready.get("reason") if ready else None
+
+
 def with_condition(
     conditions: list[Condition] | None,
     type_: str,
