@@ -45,8 +45,7 @@ def replicas(namespace: str, operator_image_in_cluster: str, operator_process: O
         assert installed.returncode == 0, installed.stderr
         yield release
     finally:
-        for pod in operator_pods(namespace, release):
-            print(kubectl("logs", "-n", namespace, pod, "--tail=60", check=False).stdout)
+        print_operator_history(namespace, release)
         helm("uninstall", release, "-n", namespace, "--wait")
         operator_process.start()
 
@@ -59,6 +58,20 @@ def operator_pods(namespace: str, release: str) -> list[str]:
     return [
         p["metadata"]["name"] for p in json.loads(listed.stdout)["items"] if not p["metadata"].get("deletionTimestamp")
     ]
+
+
+def print_operator_history(namespace: str, release: str) -> None:
+    """What a failed hand-over is read from: each replica's log (and its previous container's, if it restarted),
+    the Lease, and the namespace's Events about the operator's pods."""
+    for pod in operator_pods(namespace, release):
+        for previous in ("--previous=false", "--previous=true"):
+            shown = kubectl("logs", "-n", namespace, pod, previous, "--timestamps", check=False)
+            if shown.returncode == 0:
+                print(f"--- {pod} {previous}\n{shown.stdout}")
+    print(kubectl("get", "lease", f"{release}-leader", "-n", namespace, "-o", "yaml", check=False).stdout)
+    pods_only = ("--field-selector", "involvedObject.kind=Pod", "--sort-by=.lastTimestamp")
+    events = kubectl("get", "events", "-n", namespace, *pods_only, check=False)
+    print("\n".join(line for line in events.stdout.splitlines() if release in line or "LAST SEEN" in line))
 
 
 def lease_holder(namespace: str, release: str) -> str:
@@ -87,7 +100,6 @@ def test_a_killed_leader_hands_over_mid_storm_with_no_job_lost_or_doubled(
     assert len(pods) == 2
     leader = wait_until(lambda: lease_holder(namespace, replicas), timeout=30, what="a leader")
     assert leader in pods
-    (standby,) = set(pods) - {leader}
     budget = json.loads(kubectl("get", "pdb", replicas, "-n", namespace, "-o", "json").stdout)
     assert budget["spec"]["minAvailable"] == 1
     # Both Ready: the leader reconciles, the standby can take over; the budget allows one to go.
@@ -109,10 +121,15 @@ def test_a_killed_leader_hands_over_mid_storm_with_no_job_lost_or_doubled(
     killed_at = time.monotonic()
     kubectl("delete", "pod", leader, "-n", namespace, "--grace-period=0", "--force", "--wait=false")
     kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump_all([storm_job(n) for n in second]))
-    wait_until(
-        lambda: lease_holder(namespace, replicas) == standby, timeout=60, what="the standby to lead", interval=0.2
-    )
+
+    # The standby and the leader's replacement race for the expired Lease on equal terms: either may win.
+    def successor() -> str:
+        holder = lease_holder(namespace, replicas)
+        return holder if holder != leader else ""
+
+    new_leader = wait_until(successor, timeout=60, what="another replica to lead", interval=0.2)
     handover = time.monotonic() - killed_at
+    assert new_leader in operator_pods(namespace, replicas)
     print(f"hand-over after the leader was killed: {handover:.1f}s")
     assert handover < HANDOVER_LIMIT_SECONDS
 
