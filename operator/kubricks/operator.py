@@ -67,6 +67,15 @@ STANDBY_READY_WITHIN_SECONDS = 10.0
 """A standby is ready while it reached the API server this recently: it can take over."""
 
 
+def operator_settings(clusterwide: bool) -> kopf.OperatorSettings:
+    """Watching named namespaces, kopf has nothing to discover: its scan would list every namespace, which the
+    chart's namespaced RBAC refuses, and kopf retries that refusal for about a minute before it starts to watch
+    (after every start and every hand-over). Its CRDs are read once at start instead."""
+    settings = kopf.OperatorSettings()
+    settings.scanning.disabled = not clusterwide
+    return settings
+
+
 def run(
     namespaces: Sequence[str],
     all_namespaces: bool,
@@ -83,6 +92,7 @@ def run(
     # One line per registry request drowns what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     lost = asyncio.Event()
+    clusterwide = all_namespaces or not namespaces
 
     async def main() -> None:
         reconciling = asyncio.Event()
@@ -101,8 +111,9 @@ def run(
                 await leadership.acquire()
                 keeper = asyncio.create_task(leadership.keep(lost))
             await kopf.operator(
-                clusterwide=all_namespaces or not namespaces,
+                clusterwide=clusterwide,
                 namespaces=list(namespaces),
+                settings=operator_settings(clusterwide),
                 standalone=standalone,
                 liveness_endpoint=liveness,
                 memo=kopf.Memo(options=options),
