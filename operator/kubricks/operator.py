@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
@@ -14,6 +15,7 @@ from kubricks.api.scheduled import ScheduledSparkJob
 from kubricks.api.sparkimage import SparkImage
 from kubricks.api.sparkjob import SparkJob
 from kubricks.control.build_slots import BuildSlots
+from kubricks.control.caches import LABELS_FOR_SECONDS, AppliedOnce, RecentReads
 from kubricks.control.databricks import WorkspaceClients
 from kubricks.control.leader import Leadership
 from kubricks.control.options import OperatorOptions
@@ -23,6 +25,7 @@ from kubricks.handlers import scheduled as _scheduled  # noqa: F401
 from kubricks.handlers import sparkimage as _sparkimage  # noqa: F401
 from kubricks.handlers import sparkjob as _sparkjob  # noqa: F401
 from kubricks.handlers import workspace as _workspace  # noqa: F401
+from kubricks.k8s.client import API_CONNECTIONS
 from kubricks.spark.attempt import JOB_LABEL
 
 FINALIZER = f"{GROUP}/finalizer"
@@ -53,6 +56,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     options = memo.setdefault("options", OperatorOptions())
     memo.databricks = WorkspaceClients(options.databricks_allowed_hosts)
     memo.build_slots = BuildSlots(options.max_builds, options.max_builds_per_namespace)
+    memo.applied = AppliedOnce()
+    memo.namespace_labels = RecentReads[dict[str, str]](LABELS_FOR_SECONDS)
 
 
 @kopf.on.cleanup()
@@ -89,12 +94,17 @@ def run(
     """Runs kopf until it stops; with ``leadership``, only once this replica holds the Lease, and only while it
     does (a replica that loses it exits, to start again as a standby)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # One line per registry request drowns what matters.
+    # One line per registry request, or per watch event handled, drowns what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     lost = asyncio.Event()
     clusterwide = all_namespaces or not namespaces
 
     async def main() -> None:
+        # Client calls run in threads: one per connection to the API server.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(API_CONNECTIONS, thread_name_prefix="kubricks-api")
+        )
         reconciling = asyncio.Event()
 
         def ready() -> bool:

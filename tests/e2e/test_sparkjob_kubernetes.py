@@ -323,6 +323,21 @@ def test_a_submission_the_api_server_refuses_fails_the_attempt_with_its_message(
     assert "refused" in events
 
 
+def test_the_driver_service_account_deleted_by_hand_comes_back_for_the_next_job(
+    core_v1: client.CoreV1Api, namespace: str, pull_secret: str, wordcount_image: str, operator_log: object
+) -> None:
+    # The operator applies a namespace's driver service account and RBAC once, not for every job.
+    pending = {"driver": {**SMALL_PODS["driver"], "nodeSelector": {"pool": "nonexistent"}}}
+    apply(namespace, spark_job("first", wordcount_image, kubernetes=pending))
+    wait_phase(namespace, "first", "Submitted", timeout=60)
+    core_v1.delete_namespaced_service_account("kubricks-spark", namespace)
+    apply(namespace, spark_job("second", wordcount_image, kubernetes=pending))
+    status = wait_phase(namespace, "second", "Submitted", timeout=60)
+    assert status["attempt"] == 1, "the refused pod was retried with the service account, not a failed attempt"
+    assert core_v1.read_namespaced_service_account("kubricks-spark", namespace)
+    assert pods(core_v1, namespace, "second", "driver")
+
+
 def test_kubernetes_jobs_hold_no_finalizer_so_they_go_without_the_operator(
     namespace: str, pull_secret: str, wordcount_image: str, operator_process: OperatorProcess, operator_log: object
 ) -> None:

@@ -5,12 +5,11 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-import kopf
-
 from kubricks.control.bodies import status_of
 from kubricks.databricks.errors import DatabricksError
 from kubricks.failures import MissingObject, Trouble, api_trouble, retrying
-from kubricks.k8s.client import failure_of, patch_status
+from kubricks.k8s.client import create_event, failure_of, patch_status
+from kubricks.k8s.conditions import now
 from kubricks.k8s.status import merge_patch_changes, redacted
 from kubricks.redact import redact_userinfo
 
@@ -43,8 +42,27 @@ async def write_status(live: "Live", status: dict[str, Any]) -> bool:
     return True
 
 
+_posting: set[asyncio.Task[None]] = set()
+"""Events on their way: a step never waits for one."""
+
+
 def post_event(live: "Live", kind: str, reason: str, message: str) -> None:
-    kopf.event(live.body, type=kind, reason=reason, message=redact_userinfo(message)[-EVENT_MESSAGE_LIMIT:])
+    """Posts an Event about the object in the background; one the API server refuses is only logged."""
+    text = redact_userinfo(message)[-EVENT_MESSAGE_LIMIT:]
+    involved = {"apiVersion": live.body["apiVersion"], "kind": live.kind, "metadata": dict(live.body["metadata"])}
+    task = asyncio.get_running_loop().create_task(_post(involved, kind, reason, text))
+    _posting.add(task)
+    task.add_done_callback(_posting.discard)
+
+
+async def _post(involved: dict[str, Any], kind: str, reason: str, message: str) -> None:
+    try:
+        await asyncio.to_thread(create_event, involved, kind, reason, message, now())
+    except Exception as error:
+        if failure_of(error) is None:
+            raise
+        metadata = involved["metadata"]
+        logger.warning("cannot post the Event %s on %s/%s: %s", reason, metadata["namespace"], metadata["name"], error)
 
 
 def describe(error: Exception) -> Trouble:

@@ -14,6 +14,7 @@ again, with backoff; nothing crashes the operator.
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import kopf
 
 from kubricks import metrics
-from kubricks.control.bodies import deleting, generation_of
+from kubricks.control.bodies import deleting, generation_of, slim
 from kubricks.control.status import report_trouble
 from kubricks.failures import backoff_seconds
 from kubricks.k8s.client import remove_finalizer
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0
 """How long a stopped object's step may take to finish before it is cancelled."""
+STEPS_AT_ONCE = 32
+"""Steps of one kind under way at once; the others wait their turn. Twice the API server connections keeps them
+all busy, while a storm of new objects does not hold a thousand observations and renderings in memory at once."""
 
 
 class Live:
@@ -37,7 +41,7 @@ class Live:
 
     def __init__(self, plural: str, kind: str, body: kopf.Body) -> None:
         self.plural, self.kind = plural, kind
-        self.body = body
+        self.body = slim(body)
         self.stopped = False
         self._news = asyncio.Event()
         self._updated = asyncio.Event()
@@ -52,7 +56,7 @@ class Live:
 
     def update(self, body: kopf.Body) -> None:
         news = generation_of(body) != generation_of(self.body) or deleting(body) != deleting(self.body)
-        self.body = body
+        self.body = slim(body)
         self._updated.set()
         if news:
             self._news.set()
@@ -67,8 +71,10 @@ class Live:
     async def wait(self, timeout: float | None) -> None:
         """Returns on news, when stopped, or after ``timeout`` seconds."""
         if not self.stopped:
+            # asyncio.timeout, unlike wait_for, adds no task: one object's task is all it costs while it waits.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._news.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._news.wait()
         self._news.clear()
 
     async def until(self, shows: Callable[[kopf.Body], bool], timeout: float) -> bool:
@@ -81,7 +87,8 @@ class Live:
                 return False
             self._updated.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._updated.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._updated.wait()
         return True
 
 
@@ -96,8 +103,10 @@ class Supervisor:
     def __init__(self, plural: str, kind: str, stale_finalizer: str | None = None) -> None:
         self.plural, self.kind = plural, kind
         self.stale_finalizer = stale_finalizer
+
         """A finalizer earlier versions put on this kind and nothing removes now: taken off when seen."""
         self._tasks: dict[tuple[str, str], tuple[Live, asyncio.Task[None]]] = {}
+        self._steps = asyncio.Semaphore(STEPS_AT_ONCE)
         self._chores: set[asyncio.Task[None]] = set()
 
     def observe(self, event_type: str | None, body: kopf.Body, new_step: StepFactory) -> None:
@@ -115,7 +124,11 @@ class Supervisor:
             current[0].update(body)
             return
         live = Live(self.plural, self.kind, body)
-        task = asyncio.create_task(self._run(live, new_step(live)), name=f"{self.kind} {key[0]}/{key[1]}")
+        # In a context of its own: a task copies its creator's, and a watch event's holds kopf's cause, with the
+        # object's whole first body, for as long as the task lives. Nothing in a step needs kopf's context.
+        task = asyncio.create_task(
+            self._run(live, new_step(live)), name=f"{self.kind} {key[0]}/{key[1]}", context=contextvars.Context()
+        )
         self._tasks[key] = (live, task)
 
     def wake(self, namespace: str, name: str) -> None:
@@ -128,7 +141,7 @@ class Supervisor:
                 live.wake()
 
     def _chore(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        task = asyncio.create_task(work, context=contextvars.Context())
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
 
@@ -171,7 +184,8 @@ class Supervisor:
         failures = 0
         while not live.stopped:
             try:
-                wait = await step(live)
+                async with self._steps:
+                    wait = await step(live)
                 failures = 0
             except asyncio.CancelledError:
                 raise

@@ -19,6 +19,7 @@ from kubricks import metrics
 from kubricks.api.crd import GROUP, VERSION, plural
 from kubricks.api.sparkjob import SparkJob
 from kubricks.control.bodies import generation_of, status_of
+from kubricks.control.caches import AppliedOnce, RecentReads, shared
 from kubricks.control.databricks import WorkspaceClients, registry_auth, workspace_state
 from kubricks.control.images import first_entry, resolve_image
 from kubricks.control.options import OperatorOptions
@@ -31,6 +32,7 @@ from kubricks.failures import api_trouble
 from kubricks.jobs import ACTIVE_PHASES, WAITING_PHASES, Decision, submission_refused, utc_now
 from kubricks.k8s.client import (
     apply,
+    create,
     delete_custom_object,
     delete_labelled,
     failure_of,
@@ -82,7 +84,14 @@ async def sparkjob_event(
                 "databricks_clusters": databricks_clusters,
             }
             return partial(databricks_step, indexes=indexes, clients=memo.databricks)
-        return partial(kubernetes_step, images=spark_images, pods=spark_pods, options=memo.options)
+        return partial(
+            kubernetes_step,
+            images=spark_images,
+            pods=spark_pods,
+            options=memo.options,
+            applied=memo.applied,
+            namespace_labels=memo.namespace_labels,
+        )
 
     memo.sparkjobs.observe(event["type"], body, new_step)
     if event["type"] == "DELETED":
@@ -118,11 +127,16 @@ async def finish(live: Live, decision: Decision) -> float | None:
 # --- Kubernetes ----------------------------------------------------------------------------------------------
 
 
-async def pod_security_of(namespace: str, status: dict[str, Any], policy: Policy) -> PodSecurity:
+async def pod_security_of(
+    namespace: str, status: dict[str, Any], policy: Policy, namespace_labels: RecentReads[dict[str, str]]
+) -> PodSecurity:
     """The namespace's Pod Security level, read only when it counts: while the job is to submit."""
     if status.get("phase") not in WAITING_PHASES:
         return PodSecurity(namespace)
-    labels = await asyncio.to_thread(read_namespace_labels, namespace)
+    labels = namespace_labels.get(namespace)
+    if labels is None:
+        labels = await asyncio.to_thread(read_namespace_labels, namespace)
+        namespace_labels.put(namespace, labels)
     return PodSecurity.of(namespace, labels, policy.default_pod_security_level)
 
 
@@ -177,32 +191,48 @@ async def with_driver_log(observation: kubernetes_state.Observation) -> kubernet
     return replace(observation, driver_log=log)
 
 
-async def change_resources(decision: Decision, namespace: str, name: str, job: SparkJob) -> None:
+async def change_resources(decision: Decision, namespace: str, name: str, job: SparkJob, applied: AppliedOnce) -> None:
+    """Deletes what goes, then makes what the attempt needs: the namespace's shared objects (applied, unless
+    lately), the attempt's own side by side (created: they never change), its driver pod last."""
     kinds = optional_kinds(job.spec.kubernetes) if job.spec.kubernetes else []
     for attempt in decision.delete_attempts:
         selector = f"{JOB_LABEL}={name},{ATTEMPT_LABEL}={attempt}"
         await asyncio.to_thread(delete_labelled, namespace, selector, kinds)
-    for manifest in decision.create:
-        await asyncio.to_thread(apply, manifest)
+    wanted = applied.wanted(decision.create)
+    driver = [m for m in wanted if m["kind"] == "Pod"]
+    for group in ([m for m in wanted if shared(m)], [m for m in wanted if not shared(m) and m not in driver], driver):
+        await asyncio.gather(*(asyncio.to_thread(apply if shared(m) else create, m) for m in group))
+        for manifest in group:
+            applied.applied(manifest)
 
 
-async def kubernetes_step(live: Live, images: Any, pods: Any, options: OperatorOptions) -> float | None:
-    pod_security = await pod_security_of(live.namespace, status_of(live.body), options.policy)
-    spark_config = await spark_config_of(live.namespace, status_of(live.body), live.body.spec)
+async def kubernetes_step(
+    live: Live,
+    images: Any,
+    pods: Any,
+    options: OperatorOptions,
+    applied: AppliedOnce,
+    namespace_labels: RecentReads[dict[str, str]],
+) -> float | None:
+    status = status_of(live.body)
+    pod_security = await pod_security_of(live.namespace, status, options.policy, namespace_labels)
+    spark_config = await spark_config_of(live.namespace, status, live.body.spec)
     observation = observe_kubernetes(live.body, images, pods, pod_security, options, spark_config)
     observation = await with_driver_log(observation)
     decision = kubernetes_state.decide(observation)
     try:
-        await change_resources(decision, live.namespace, live.name, observation.job)
+        await change_resources(decision, live.namespace, live.name, observation.job, applied)
     except Exception as error:
         failure = failure_of(error)
         if failure is None:
             raise
         trouble = api_trouble(*failure, f"create the resources of attempt {observation.attempt}")
-        if not (trouble.refused and decision.create):
+        # Refused while trusting the namespace's service account and RBAC to be there: apply them again first.
+        skipped_shared = any(shared(m) for m in decision.create) and applied.forget(live.namespace)
+        if not (trouble.refused and decision.create) or skipped_shared:
             raise StepFailed(trouble) from error
         decision = submission_refused(observation, kubernetes_state.TARGET, trouble.message)
-        await change_resources(decision, live.namespace, live.name, observation.job)
+        await change_resources(decision, live.namespace, live.name, observation.job, applied)
     return await finish(live, decision)
 
 

@@ -1,4 +1,7 @@
-"""Thin, synchronous wrappers over the kubernetes client; callers in async code run them in a thread."""
+"""Thin, synchronous wrappers over the kubernetes client; callers in async code run them in a thread.
+
+Every answer is read as the API server's JSON (``_preload_content=False``), never into the client's model
+classes: building those on first use costs the operator some 20 MiB, and nothing here needs them."""
 
 import base64
 import json
@@ -33,6 +36,10 @@ def _server_message(error: ApiException) -> str:
         return str(error.reason)
 
 
+API_CONNECTIONS = 16
+"""Connections to the API server, and threads of the operator's calls: as many calls at once as connections."""
+
+
 @cache
 def api_client() -> client.ApiClient:
     """In-cluster credentials when running in a pod, the kubeconfig otherwise."""
@@ -40,27 +47,62 @@ def api_client() -> client.ApiClient:
         config.load_incluster_config()
     except config.ConfigException:
         config.load_kube_config()
-    return client.ApiClient()
+    configuration = client.Configuration.get_default_copy()
+    configuration.connection_pool_maxsize = API_CONNECTIONS
+    return client.ApiClient(configuration)
 
 
-def _read(kind: str, namespace: str, name: str) -> Any:
-    core = client.CoreV1Api(api_client())
-    read = core.read_namespaced_secret if kind == "Secret" else core.read_namespaced_config_map
+def call(
+    method: str, path: str, *, body: Any = None, query: list[tuple[str, Any]] | None = None, content_type: str = ""
+) -> Any:
+    """One request to the API server, its answer unread (``_json`` reads it, ``_drained`` discards it). Through the
+    client's plain request: its typed API classes validate their arguments with model classes whose first use
+    alone costs the operator some 20 MiB."""
+    extra = {"content_type": content_type} if content_type else {}
+    return dynamic_client().request(method, path, body=body, query_params=query or [], serialize=False, **extra)
+
+
+def _json(response: Any) -> Any:
+    return json.loads(response.data)
+
+
+def _drained(response: Any) -> None:
+    """An answer nothing reads is read to its end all the same, which hands its connection back to the pool."""
+    response.drain_conn()
+
+
+def _core(namespace: str, plural: str, name: str = "") -> str:
+    return f"/api/v1/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
+
+
+def _custom(namespace: str, plural: str, name: str = "") -> str:
+    return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
+
+
+def _data(kind: str, namespace: str, name: str) -> dict[str, str] | None:
+    """The data of a Secret or a ConfigMap; None when it does not exist."""
     try:
-        return read(name, namespace)
+        found = _json(call("GET", _core(namespace, "secrets" if kind == "Secret" else "configmaps", name)))
     except ApiException as error:
         if error.status == 404:
-            raise MissingObject(f"the {kind} {namespace}/{name} does not exist") from None
+            return None
         raise
+    return dict(found.get("data") or {})
+
+
+def _required(kind: str, namespace: str, name: str) -> dict[str, str]:
+    data = _data(kind, namespace, name)
+    if data is None:
+        raise MissingObject(f"the {kind} {namespace}/{name} does not exist")
+    return data
 
 
 def read_secret(namespace: str, name: str) -> dict[str, bytes]:
-    secret = _read("Secret", namespace, name)
-    return {key: base64.b64decode(value) for key, value in (secret.data or {}).items()}
+    return {key: base64.b64decode(value) for key, value in _required("Secret", namespace, name).items()}
 
 
 def read_config_map(namespace: str, name: str) -> dict[str, str]:
-    return dict(_read("ConfigMap", namespace, name).data or {})
+    return _required("ConfigMap", namespace, name)
 
 
 def default_namespace() -> str:
@@ -74,31 +116,35 @@ def default_namespace() -> str:
 
 def read_custom_object(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
     """A kubricks resource as the API server serves it; None when it does not exist."""
-    try:
-        found = client.CustomObjectsApi(api_client()).get_namespaced_custom_object(
-            GROUP, VERSION, namespace, plural, name
-        )
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
-    return cast(dict[str, Any], found)
+    return _found(_custom(namespace, plural, name))
 
 
 def read_pod(namespace: str, name: str) -> dict[str, Any] | None:
     """A pod as the API server serves it; None when it does not exist."""
+    return _found(_core(namespace, "pods", name))
+
+
+def _found(path: str) -> dict[str, Any] | None:
     try:
-        pod = client.CoreV1Api(api_client()).read_namespaced_pod(name, namespace)
+        return cast(dict[str, Any], _json(call("GET", path)))
     except ApiException as error:
         if error.status == 404:
             return None
         raise
-    return dict(api_client().sanitize_for_serialization(pod))
 
 
 def list_pods(namespace: str, selector: str) -> list[dict[str, Any]]:
-    pods = client.CoreV1Api(api_client()).list_namespaced_pod(namespace, label_selector=selector).items
-    return [api_client().sanitize_for_serialization(pod) for pod in pods]
+    return list(_json(call("GET", _core(namespace, "pods"), query=[("labelSelector", selector)]))["items"])
+
+
+def _log(namespace: str, name: str, query: list[tuple[str, Any]]) -> Any:
+    """A container's log as it comes; None when the pod does not exist."""
+    try:
+        return call("GET", _core(namespace, "pods", name) + "/log", query=query)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
 
 
 def open_pod_log(
@@ -107,16 +153,11 @@ def open_pod_log(
     """The log of a pod's container, line by line as the API server sends it (with ``follow``, until the
     container ends); None when the pod does not exist. The request is made here, so that its errors come before
     any line."""
-    try:
-        response = client.CoreV1Api(api_client()).read_namespaced_pod_log(
-            name, namespace, container=container, follow=follow, tail_lines=tail_lines, _preload_content=False
-        )
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
-    # Typed as the log's text, which it is only with _preload_content; without, the response to read from.
-    return _lines(cast(urllib3.HTTPResponse, response))
+    query: list[tuple[str, Any]] = [("container", container), ("follow", str(follow).lower())]
+    if tail_lines is not None:
+        query.append(("tailLines", tail_lines))
+    response = _log(namespace, name, query)
+    return None if response is None else _lines(response)
 
 
 def _lines(response: urllib3.HTTPResponse) -> Iterator[bytes]:
@@ -126,41 +167,36 @@ def _lines(response: urllib3.HTTPResponse) -> Iterator[bytes]:
 
 def read_log_tail(namespace: str, name: str, container: str, lines: int, limit_bytes: int) -> str:
     """The last ``lines`` lines of a container's log, at most ``limit_bytes``; empty when the pod is gone."""
-    try:
-        text = client.CoreV1Api(api_client()).read_namespaced_pod_log(
-            name, namespace, container=container, tail_lines=lines, limit_bytes=limit_bytes
-        )
-    except ApiException as error:
-        if error.status == 404:
-            return ""
-        raise
-    return str(text)
+    response = _log(namespace, name, [("container", container), ("tailLines", lines), ("limitBytes", limit_bytes)])
+    return "" if response is None else str(response.data.decode("utf-8", "replace"))
 
 
 def read_namespace_labels(name: str) -> dict[str, str]:
-    metadata = client.CoreV1Api(api_client()).read_namespace(name).metadata
-    return dict((metadata.labels if metadata else None) or {})
+    return dict(_json(call("GET", f"/api/v1/namespaces/{name}"))["metadata"].get("labels") or {})
 
 
 def read_config_map_data(namespace: str, name: str) -> dict[str, str] | None:
     """A ConfigMap's text files by name; None when it does not exist."""
-    try:
-        config_map = client.CoreV1Api(api_client()).read_namespaced_config_map(name, namespace)
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
-    return dict(config_map.data or {})
+    return _data("ConfigMap", namespace, name)
 
 
 def patch_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
     """A merge patch of the status subresource; a vanished object is no error."""
+    _unless(
+        404,
+        "PATCH",
+        _custom(namespace, plural, name) + "/status",
+        body={"status": status},
+        content_type="application/merge-patch+json",
+    )
+
+
+def _unless(ignored: int, method: str, path: str, **request: Any) -> None:
+    """A request whose answer nothing reads; the status ``ignored`` means it is done already."""
     try:
-        client.CustomObjectsApi(api_client()).patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, plural, name, {"status": status}
-        )
+        _drained(call(method, path, **request))
     except ApiException as error:
-        if error.status != 404:
+        if error.status != ignored:
             raise
 
 
@@ -173,42 +209,76 @@ def dynamic_client() -> DynamicClient:
 
 
 def apply(manifest: dict[str, Any]) -> None:
-    """Server-side apply as kubricks: creates the object, or leaves an identical one as it is."""
+    """Server-side apply as kubricks: creates the object, or makes an existing one what ``manifest`` says."""
     resource = dynamic_client().resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
-    dynamic_client().server_side_apply(resource, body=manifest, field_manager=FIELD_MANAGER, force_conflicts=True)
+    _drained(
+        dynamic_client().server_side_apply(
+            resource, body=manifest, field_manager=FIELD_MANAGER, force_conflicts=True, serialize=False
+        )
+    )
 
 
-def delete_labelled(namespace: str, selector: str, kinds: Iterable[tuple[str, str]] = ()) -> None:
-    """Deletes the pods, services and configmaps that match a label selector, and the objects of ``kinds``
-    ((apiVersion, kind) pairs) that do; a kind the cluster does not serve has none."""
-    core = client.CoreV1Api(api_client())
-    core.delete_collection_namespaced_pod(namespace, label_selector=selector)
-    core.delete_collection_namespaced_config_map(namespace, label_selector=selector)
-    core.delete_collection_namespaced_service(namespace, label_selector=selector)
-    for api_version, kind in kinds:
-        try:
-            resource = dynamic_client().resources.get(api_version=api_version, kind=kind)
-        except ResourceNotFoundError:
-            continue
-        resource.delete(namespace=namespace, label_selector=selector)
-
-
-def create_custom_object(plural: str, namespace: str, body: dict[str, Any]) -> None:
-    """Creates a kubricks resource; one of that name that exists already stays as it is (where apply would make it
-    what ``body`` says)."""
+def create(manifest: dict[str, Any]) -> None:
+    """Creates an object that is never changed once made (one of an attempt's); one of that name that exists
+    already, as a restarted operator may find it, stays as it is. Cheaper than an apply: no managed fields."""
+    resource = dynamic_client().resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
     try:
-        client.CustomObjectsApi(api_client()).create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body)
+        _drained(dynamic_client().create(resource, body=manifest, serialize=False))
     except ApiException as error:
         if error.status != 409:
             raise
 
 
+EVENT_SOURCE = "kubricks"
+
+
+def create_event(involved: dict[str, Any], kind: str, reason: str, message: str, at: str) -> None:
+    """A core/v1 Event about ``involved`` (an object's apiVersion, kind and metadata), as ``kubectl describe``
+    lists them."""
+    metadata = involved["metadata"]
+    namespace = metadata["namespace"]
+    body: Any = {
+        "metadata": {"generateName": f"{metadata['name']}.", "namespace": namespace},
+        "involvedObject": {
+            "apiVersion": involved["apiVersion"],
+            "kind": involved["kind"],
+            "name": metadata["name"],
+            "namespace": namespace,
+            "uid": metadata["uid"],
+        },
+        "type": kind,
+        "reason": reason,
+        "message": message,
+        "source": {"component": EVENT_SOURCE},
+        "reportingComponent": EVENT_SOURCE,
+        "firstTimestamp": at,
+        "lastTimestamp": at,
+        "count": 1,
+    }
+    _drained(call("POST", _core(namespace, "events"), body=body))
+
+
+def delete_labelled(namespace: str, selector: str, kinds: Iterable[tuple[str, str]] = ()) -> None:
+    """Deletes the pods, services and configmaps that match a label selector, and the objects of ``kinds``
+    ((apiVersion, kind) pairs) that do; a kind the cluster does not serve has none."""
+    for plural in ("pods", "configmaps", "services"):
+        _drained(call("DELETE", _core(namespace, plural), query=[("labelSelector", selector)]))
+    for api_version, kind in kinds:
+        try:
+            resource = dynamic_client().resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            continue
+        _drained(dynamic_client().delete(resource, namespace=namespace, label_selector=selector, serialize=False))
+
+
+def create_custom_object(plural: str, namespace: str, body: dict[str, Any]) -> None:
+    """Creates a kubricks resource; one of that name that exists already stays as it is (where apply would make it
+    what ``body`` says)."""
+    _unless(409, "POST", _custom(namespace, plural), body=body)
+
+
 def delete_custom_object(plural: str, namespace: str, name: str) -> None:
-    try:
-        client.CustomObjectsApi(api_client()).delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
-    except ApiException as error:
-        if error.status != 404:
-            raise
+    _unless(404, "DELETE", _custom(namespace, plural, name))
 
 
 def remove_finalizer(plural: str, namespace: str, name: str, finalizers: list[str], finalizer: str) -> None:
@@ -219,8 +289,8 @@ def remove_finalizer(plural: str, namespace: str, name: str, finalizers: list[st
         {"op": "replace", "path": "/metadata/finalizers", "value": [f for f in finalizers if f != finalizer]},
     ]
     try:
-        client.CustomObjectsApi(api_client()).patch_namespaced_custom_object(
-            GROUP, VERSION, namespace, plural, name, patch, _content_type="application/json-patch+json"
+        _drained(
+            call("PATCH", _custom(namespace, plural, name), body=patch, content_type="application/json-patch+json")
         )
     except ApiException as error:
         if error.status not in (404, 422):
