@@ -3,8 +3,9 @@
 1. apply → driver pod, one job at a time, beside ``spark-submit --deploy-mode cluster`` for the same job;
 2. 100 jobs created back to back by one client: the latency of each;
 3. 1,000 jobs from 8 clients: jobs per minute, beside a bare client writing what a job needs (a ConfigMap, a
-   Service and a driver Pod) from 8 threads on the same API server;
-4. the operator's resident memory with those jobs live (Kubernetes and Databricks targets mixed), per job;
+   Service and a driver Pod) from 8 threads on the same API server; and the writes the API server counted per
+   job, by resource, for each (its own ``apiserver_request_total``: the scheduler's writes are in both);
+4. a fresh operator's resident memory with 1,000 live jobs (Kubernetes and Databricks targets mixed), per job;
 5. a no-op SparkImage reconcile: a spec edit that changes no image, until status shows the generation.
 
 The drivers select a node that does not exist, so they stay Pending: what is measured is the operator (and the
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import client, config, watch
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.databricks_support import TOKEN, emulator
 from tests.e2e.conftest import OperatorProcess
@@ -230,6 +232,42 @@ def bare_storm(namespace: str, drivers: DriverWatch, count: int, clients: int) -
     return count / ((max(drivers.seen[n] for n in names) - started) / 60)
 
 
+WRITES = {"POST", "PUT", "PATCH", "APPLY", "DELETE"}
+
+
+def api_writes() -> dict[str, float]:
+    """Writes the API server has answered since it started, by resource (and subresource)."""
+    exposed = subprocess.run(["kubectl", "get", "--raw", "/metrics"], capture_output=True, text=True, check=True)
+    writes: dict[str, float] = {}
+    for family in text_string_to_metric_families(exposed.stdout):
+        if family.name != "apiserver_request":
+            continue
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name == "apiserver_request_total" and labels.get("verb") in WRITES:
+                resource = labels["resource"] + (f"/{labels['subresource']}" if labels.get("subresource") else "")
+                writes[resource] = writes.get(resource, 0.0) + sample.value
+    return writes
+
+
+@contextmanager
+def writes_per_job(count: int, into: dict[str, float]) -> Iterator[None]:
+    """Fills ``into`` with the writes of what runs inside, per job, by resource; the Lease renewals of the control
+    plane and the operator, a handful per second, are left out."""
+    before = api_writes()
+    yield
+    after = api_writes()
+    for resource, total in after.items():
+        share = (total - before.get(resource, 0.0)) / count
+        if resource != "leases" and share >= 0.05:
+            into[resource] = share
+
+
+def writes_row(writes: dict[str, float]) -> str:
+    shown = ", ".join(f"{resource} {share:.1f}" for resource, share in sorted(writes.items(), key=lambda w: -w[1]))
+    return f"{sum(writes.values()):.1f} ({shown})"
+
+
 # --- 4. memory with the jobs live ----------------------------------------------------------------------------------
 
 
@@ -311,15 +349,30 @@ def ms(seconds: float) -> str:
 
 def measure(args: argparse.Namespace, platform: dict[str, str], rows: list[tuple[str, str, str]]) -> None:
     core = client.CoreV1Api()
-    with bench_namespace(core, "bench-bare") as namespace, DriverWatch(namespace) as drivers:
+    bare_writes: dict[str, float] = {}
+    with (
+        bench_namespace(core, "bench-bare") as namespace,
+        DriverWatch(namespace) as drivers,
+        writes_per_job(args.storm, bare_writes),
+    ):
         bare_rate = bare_storm(namespace, drivers, args.storm, args.clients)
-    log = Path(tempfile.mkdtemp(prefix="kubricks-bench-")) / "operator.log"
-    operator = OperatorProcess(log)
-    with bench_namespace(core, "bench") as namespace, DriverWatch(namespace) as drivers, emulator() as fake:
+    logs = Path(tempfile.mkdtemp(prefix="kubricks-bench-"))
+    measure_speed(args, bare_rate, bare_writes, OperatorProcess(logs / "speed.log"), rows)
+    measure_memory(args, platform, OperatorProcess(logs / "memory.log"), rows)
+    rows.append(("operator logs", str(logs), ""))
+
+
+def measure_speed(
+    args: argparse.Namespace,
+    bare_rate: float,
+    bare_writes: dict[str, float],
+    operator: OperatorProcess,
+    rows: list[tuple[str, str, str]],
+) -> None:
+    core = client.CoreV1Api()
+    with bench_namespace(core, "bench") as namespace, DriverWatch(namespace) as drivers:
         operator.start(f"--namespace={namespace}")
         try:
-            pid = operator.process.pid if operator.process else 0
-            idle_rss = rss_mib(pid)
             single = one_at_a_time(namespace, drivers, args.single)
             submitted = spark_submit(namespace, drivers, args.spark_submits)
             p50, submit_p50 = statistics.median(single), statistics.median(submitted)
@@ -328,23 +381,43 @@ def measure(args: argparse.Namespace, platform: dict[str, str], rows: list[tuple
             latencies = burst(namespace, drivers, args.burst)
             rows.append((f"{args.burst} jobs back to back, p50 / p99", f"{ms(statistics.median(latencies))} / "
                          f"{ms(percentile(latencies, 0.99))}", "target: p99 < 1,000 ms"))  # fmt: skip
-            rate = storm(namespace, drivers, args.storm, args.clients)
+            kubricks_writes: dict[str, float] = {}
+            with writes_per_job(args.storm, kubricks_writes):
+                rate = storm(namespace, drivers, args.storm, args.clients)
             rows.append((f"{args.storm} jobs from {args.clients} clients", f"{rate:,.0f} jobs/min",
                          f"bare client {bare_rate:,.0f} jobs/min: {rate / bare_rate:.2f} of it; "
                          f"kubeflow {KUBEFLOW_APPS_PER_MINUTE}"))  # fmt: skip
+            rows.append(("API writes per job, kubricks", writes_row(kubricks_writes), ""))
+            rows.append(("API writes per job, bare client", writes_row(bare_writes), ""))
+        finally:
+            delete_jobs(namespace)
+            operator.stop()
+
+
+def measure_memory(
+    args: argparse.Namespace, platform: dict[str, str], operator: OperatorProcess, rows: list[tuple[str, str, str]]
+) -> None:
+    """A fresh operator, so that its memory holds exactly the live jobs, mixed as the target says."""
+    core = client.CoreV1Api()
+    kubernetes_jobs = [f"live-{index}" for index in range(args.live_jobs - args.databricks)]
+    with bench_namespace(core, "bench-memory") as namespace, DriverWatch(namespace) as drivers, emulator() as fake:
+        operator.start(f"--namespace={namespace}")
+        try:
+            pid = operator.process.pid if operator.process else 0
+            idle_rss = rss_mib(pid)
+            from_clients(kubernetes_jobs, args.clients, lambda name: create_job(namespace, sparkjob(name)))
+            drivers.wait_for(kubernetes_jobs, timeout=900)
             fake.faults(pending=0.5, running=3600.0)
             workspace(namespace, fake.url)
             databricks_jobs(namespace, args.databricks, args.clients)
             time.sleep(10)
-            live = args.single + args.burst + args.storm + args.databricks
             rss = rss_mib(pid)
-            rows.append((f"operator RSS, {live:,} live SparkJobs ({args.databricks} on Databricks)",
-                         f"{rss:,.0f} MiB", f"idle {idle_rss:,.0f} MiB; {(rss - idle_rss) * 1024 / live:,.0f} KiB "
-                         "per job; target < 150 MiB"))  # fmt: skip
+            rows.append((f"operator RSS, {args.live_jobs:,} live SparkJobs ({args.databricks} on Databricks)",
+                         f"{rss:,.0f} MiB", f"idle {idle_rss:,.0f} MiB; {(rss - idle_rss) * 1024 / args.live_jobs:,.0f}"
+                         " KiB per job; target < 150 MiB"))  # fmt: skip
             if args.image_reconciles:
                 reconciles = no_op_image_reconcile(namespace, platform, args.image_reconciles)
                 rows.append(("no-op SparkImage reconcile (p50)", ms(statistics.median(reconciles)), "target < 1 s"))
-            rows.append(("operator log", str(log), ""))
         finally:
             delete_jobs(namespace)
             operator.stop()
@@ -369,7 +442,8 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=100, help="jobs created back to back by one client")
     parser.add_argument("--storm", type=int, default=1000, help="jobs created from --clients clients")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--databricks", type=int, default=200, help="Databricks jobs live beside the storm")
+    parser.add_argument("--live-jobs", type=int, default=1000, help="live jobs while the memory is measured")
+    parser.add_argument("--databricks", type=int, default=200, help="of which on Databricks")
     parser.add_argument("--image-reconciles", type=int, default=5, help="no-op SparkImage reconciles")
     args = parser.parse_args()
     platform = platform_env()
