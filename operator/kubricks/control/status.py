@@ -32,13 +32,14 @@ class StepFailed(Exception):
 
 
 async def write_status(live: "Live", status: dict[str, Any]) -> bool:
-    """Patches the part of ``status`` that differs from the object's, if any, and waits until the watch shows it,
-    so the next step starts from it. Returns whether anything was patched."""
+    """Patches the part of ``status`` that differs from the object's, if any. The next write, or the next step,
+    waits until the watch shows it. Returns whether anything was patched."""
+    await live.echoed()
     changes = merge_patch_changes(status_of(live.body), redacted(status))
     if not changes:
         return False
     await asyncio.to_thread(patch_status, live.plural, live.namespace, live.name, changes)
-    await live.until(lambda body: not merge_patch_changes(status_of(body), changes), ECHO_TIMEOUT_SECONDS)
+    live.wrote_status(changes)
     return True
 
 

@@ -22,10 +22,11 @@ from typing import Any
 import kopf
 
 from kubricks import metrics
-from kubricks.control.bodies import deleting, generation_of, slim
-from kubricks.control.status import report_trouble
+from kubricks.control.bodies import deleting, generation_of, slim, status_of
+from kubricks.control.status import ECHO_TIMEOUT_SECONDS, report_trouble
 from kubricks.failures import backoff_seconds
 from kubricks.k8s.client import remove_finalizer
+from kubricks.k8s.status import merge_patch_changes
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Live:
         self.stopped = False
         self._news = asyncio.Event()
         self._updated = asyncio.Event()
+        self._unechoed: dict[str, Any] = {}
 
     @property
     def namespace(self) -> str:
@@ -60,6 +62,17 @@ class Live:
         self._updated.set()
         if news:
             self._news.set()
+
+    def wrote_status(self, changes: dict[str, Any]) -> None:
+        """Our status patch, until the watch shows it."""
+        self._unechoed = changes
+
+    async def echoed(self) -> bool:
+        """Waits until the watch shows the status this task last wrote, so what comes next starts from it."""
+        changes, self._unechoed = self._unechoed, {}
+        if not changes:
+            return True
+        return await self.until(lambda body: not merge_patch_changes(status_of(body), changes), ECHO_TIMEOUT_SECONDS)
 
     def wake(self) -> None:
         self._news.set()
@@ -194,4 +207,6 @@ class Supervisor:
                 wait = backoff_seconds(failures)
                 metrics.RECONCILE_ERRORS.labels(kind=self.kind).inc()
                 await report_trouble(live, error, wait)
+            # Outside the slot: under load the echo takes longer than the step, and would cap the steps per second.
+            await live.echoed()
             await live.wait(wait)

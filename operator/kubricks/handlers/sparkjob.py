@@ -101,7 +101,7 @@ async def sparkjob_event(
 async def record(live: Live, decision: Decision) -> None:
     """Writes the decision's status and, when it changed something, its Event; keeps the metrics in step."""
     patched = bool(decision.status) and await write_status(live, decision.status)
-    status = status_of(live.body)
+    status = {**status_of(live.body), **decision.status}
     # Every step, not only on a change: a restarted operator counts the jobs it finds as they are.
     metrics.job_phase(live.namespace, live.name, status.get("target") or "", status.get("phase"))
     if not patched:
