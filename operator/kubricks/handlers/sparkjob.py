@@ -199,11 +199,15 @@ async def change_resources(decision: Decision, namespace: str, name: str, job: S
         selector = f"{JOB_LABEL}={name},{ATTEMPT_LABEL}={attempt}"
         await asyncio.to_thread(delete_labelled, namespace, selector, kinds)
     wanted = applied.wanted(decision.create)
-    driver = [m for m in wanted if m["kind"] == "Pod"]
-    for group in ([m for m in wanted if shared(m)], [m for m in wanted if not shared(m) and m not in driver], driver):
-        await asyncio.gather(*(asyncio.to_thread(apply if shared(m) else create, m) for m in group))
-        for manifest in group:
-            applied.applied(manifest)
+    # One after the other: the API server refuses a RoleBinding to a Role that does not exist yet, unless the
+    # caller may grant anything (it checks that the binding grants no more than the caller holds).
+    for manifest in (m for m in wanted if shared(m)):
+        await asyncio.to_thread(apply, manifest)
+        applied.applied(manifest)
+    own = [m for m in wanted if not shared(m) and m["kind"] != "Pod"]
+    await asyncio.gather(*(asyncio.to_thread(create, m) for m in own))
+    for driver in (m for m in wanted if not shared(m) and m["kind"] == "Pod"):
+        await asyncio.to_thread(create, driver)
 
 
 async def kubernetes_step(
