@@ -9,6 +9,7 @@ import pytest
 from kubricks.api.sparkjob import SparkJob
 from kubricks.jobs import Decision, ImageState, progress_of, spec_digest, submission_refused
 from kubricks.k8s.conditions import Progress
+from kubricks.k8s.status import merge_patch_changes
 from kubricks.spark.attempt import Attempt
 from kubricks.spark.state import Observation, PodView, decide, failed_driver, log_tail, pod_view
 from tests.invalid_manifests import example, patched
@@ -55,14 +56,14 @@ def ready_reason(decision: Decision) -> str:
 def test_a_new_job_submits_its_first_attempt() -> None:
     summary = decision_summary(observe({}), 3)
     summary["create"] = [m["kind"] for m in summary["create"]]
-    created = "attempt 1: driver pod etl-daily-1-25cf8fca-driver created"
+    pending = "attempt 1: driver pending"
     assert summary == {
         "phase": "Submitted",
         "target": "kubernetes",
         "observedGeneration": 3,
         "ready": "False",
         "reason": "Submitted",
-        "message": created,
+        "message": pending,
         "attempt": 1,
         "image": IMAGE.ref,
         "startTime": "2026-11-22T12:00:00Z",
@@ -77,7 +78,7 @@ def test_a_new_job_submits_its_first_attempt() -> None:
             "uiUrl": "http://etl-daily-1-25cf8fca-driver-svc.team.svc:4040/",
         },
         "create": ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "Pod"],
-        "event": ("Normal", "Submitted", created),
+        "event": ("Normal", "Submitted", "attempt 1: driver pod etl-daily-1-25cf8fca-driver created"),
         "wake_after": 600.0,
     }
 
@@ -97,6 +98,17 @@ def test_a_job_waits_for_its_image() -> None:
     assert decision.create == []
     assert "Step 3/31" in decision.status["message"]
     assert decision.wake_after is None, "waits for the SparkImage to change, without polling"
+
+
+def test_the_submission_event_names_the_driver_pod() -> None:
+    assert observe({}).event == ("Normal", "Submitted", "attempt 1: driver pod etl-daily-1-25cf8fca-driver created")
+
+
+@pytest.mark.parametrize("pods", [[], [driver("Pending")]], ids=["not-yet-seen", "seen-pending"])
+def test_a_driver_pod_that_is_merely_pending_writes_no_new_status(pods: list[PodView]) -> None:
+    """Under a storm every status patch counts: the driver's first sighting says nothing its creation did not."""
+    written = observe({}).status
+    assert merge_patch_changes(written, observe(written, pods).status) == {}
 
 
 SUBMITTED = {"phase": "Submitted", "attempt": 1, "startTime": at(10)}

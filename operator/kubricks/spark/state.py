@@ -181,21 +181,25 @@ def submit(obs: Observation, image: str) -> Decision:
     pull_secret = obs.image.pull_secret or obs.default_pull_secret
     kubernetes = obs.job.spec.kubernetes
     timeout = kubernetes.driver_start_timeout_seconds if kubernetes else 600
-    message = f"attempt {attempt.number}: driver pod {attempt.driver_pod} created"
     return Decision(
         status=_status(
             obs,
             "Submitted",
             False,
             "Submitted",
-            message,
+            _pending_message(attempt.number, ""),
             **attempt_started(obs, image),
             kubernetes={**_kubernetes_status(obs), "executors": _executors(obs)},
         ),
         create=attempt_resources(obs.job, attempt, image, pull_secret, obs.image.rapids, obs.spark_config),
         wake_after=float(timeout),
-        event=("Normal", "Submitted", message),
+        event=("Normal", "Submitted", f"attempt {attempt.number}: driver pod {attempt.driver_pod} created"),
     )
+
+
+def _pending_message(attempt: int, cause: str) -> str:
+    """The same from the driver's creation until a cause shows: a pod seen Pending is no news worth a patch."""
+    return f"attempt {attempt}: driver pending" + (f": {cause}" if cause else "")
 
 
 def submitted(obs: Observation) -> Decision:
@@ -210,8 +214,7 @@ def submitted(obs: Observation) -> Decision:
         if waited >= timeout:
             cause = _pending_cause(driver) or "it was not running"
             return attempt_ended(obs, "DriverStartTimeout", f"the driver did not start within {timeout:.0f}s: {cause}")
-        cause = _pending_cause(driver)
-        message = f"attempt {obs.attempt}: driver pending" + (f": {cause}" if cause else "")
+        message = _pending_message(obs.attempt, _pending_cause(driver))
         reason = "ImagePullFailed" if driver and driver.reason in PULL_FAILURES else "Submitted"
         if driver and driver.unschedulable:
             reason = "Unschedulable"
