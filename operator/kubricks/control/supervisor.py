@@ -116,7 +116,6 @@ class Supervisor:
     def __init__(self, plural: str, kind: str, stale_finalizer: str | None = None) -> None:
         self.plural, self.kind = plural, kind
         self.stale_finalizer = stale_finalizer
-
         """A finalizer earlier versions put on this kind and nothing removes now: taken off when seen."""
         self._tasks: dict[tuple[str, str], tuple[Live, asyncio.Task[None]]] = {}
         self._steps = asyncio.Semaphore(STEPS_AT_ONCE)

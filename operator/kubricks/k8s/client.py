@@ -1,7 +1,8 @@
 """Thin, synchronous wrappers over the kubernetes client; callers in async code run them in a thread.
 
-Every answer is read as the API server's JSON (``_preload_content=False``), never into the client's model
-classes: building those on first use costs the operator some 20 MiB, and nothing here needs them."""
+Every answer is read as the API server's JSON from the raw response, never into the client's model classes:
+its typed API classes build those on first use, which alone costs the operator some 20 MiB, and nothing here
+needs them."""
 
 import base64
 import json
@@ -55,9 +56,8 @@ def api_client() -> client.ApiClient:
 def call(
     method: str, path: str, *, body: Any = None, query: list[tuple[str, Any]] | None = None, content_type: str = ""
 ) -> Any:
-    """One request to the API server, its answer unread (``_json`` reads it, ``_drained`` discards it). Through the
-    client's plain request: its typed API classes validate their arguments with model classes whose first use
-    alone costs the operator some 20 MiB."""
+    """One request to the API server, its answer unread (``_json`` reads it, ``_drained`` discards it):
+    ``serialize=False`` keeps the dynamic client from reading it into its own objects."""
     extra = {"content_type": content_type} if content_type else {}
     return dynamic_client().request(method, path, body=body, query_params=query or [], serialize=False, **extra)
 
@@ -79,15 +79,26 @@ def _custom(namespace: str, plural: str, name: str = "") -> str:
     return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
 
 
-def _data(kind: str, namespace: str, name: str) -> dict[str, str] | None:
-    """The data of a Secret or a ConfigMap; None when it does not exist."""
+def _answer(path: str, query: list[tuple[str, Any]] | None = None) -> Any:
+    """A GET's unread answer; None when there is nothing at ``path``."""
     try:
-        found = _json(call("GET", _core(namespace, "secrets" if kind == "Secret" else "configmaps", name)))
+        return call("GET", path, query=query)
     except ApiException as error:
         if error.status == 404:
             return None
         raise
-    return dict(found.get("data") or {})
+
+
+def read_json(path: str) -> dict[str, Any] | None:
+    """What the API server serves at ``path``; None when there is nothing."""
+    response = _answer(path)
+    return None if response is None else cast(dict[str, Any], _json(response))
+
+
+def _data(kind: str, namespace: str, name: str) -> dict[str, str] | None:
+    """The data of a Secret or a ConfigMap; None when it does not exist."""
+    found = read_json(_core(namespace, "secrets" if kind == "Secret" else "configmaps", name))
+    return None if found is None else dict(found.get("data") or {})
 
 
 def _required(kind: str, namespace: str, name: str) -> dict[str, str]:
@@ -116,21 +127,12 @@ def default_namespace() -> str:
 
 def read_custom_object(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
     """A kubricks resource as the API server serves it; None when it does not exist."""
-    return _found(_custom(namespace, plural, name))
+    return read_json(_custom(namespace, plural, name))
 
 
 def read_pod(namespace: str, name: str) -> dict[str, Any] | None:
     """A pod as the API server serves it; None when it does not exist."""
-    return _found(_core(namespace, "pods", name))
-
-
-def _found(path: str) -> dict[str, Any] | None:
-    try:
-        return cast(dict[str, Any], _json(call("GET", path)))
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
+    return read_json(_core(namespace, "pods", name))
 
 
 def list_pods(namespace: str, selector: str) -> list[dict[str, Any]]:
@@ -139,12 +141,7 @@ def list_pods(namespace: str, selector: str) -> list[dict[str, Any]]:
 
 def _log(namespace: str, name: str, query: list[tuple[str, Any]]) -> Any:
     """A container's log as it comes; None when the pod does not exist."""
-    try:
-        return call("GET", _core(namespace, "pods", name) + "/log", query=query)
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
+    return _answer(_core(namespace, "pods", name) + "/log", query)
 
 
 def open_pod_log(

@@ -7,7 +7,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from kubricks.k8s.client import call
+from kubricks.k8s.client import call, read_json
 
 
 def _leases(namespace: str) -> str:
@@ -16,12 +16,9 @@ def _leases(namespace: str) -> str:
 
 def read_lease(namespace: str, name: str) -> tuple[dict[str, Any], str] | None:
     """The Lease's spec and resourceVersion; None when there is none."""
-    try:
-        lease = json.loads(call("GET", f"{_leases(namespace)}/{name}").data)
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
+    lease = read_json(f"{_leases(namespace)}/{name}")
+    if lease is None:
+        return None
     return dict(lease.get("spec") or {}), str(lease["metadata"]["resourceVersion"])
 
 
