@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from kubricks.k8s.client import api_client, apply
+from kubricks.k8s.client import api_client, apply, read_config_map_data, read_json, read_pod
 
 
 @pytest.fixture
@@ -25,3 +25,14 @@ def test_applies_reuse_one_connection(scratch: str, core_v1: client.CoreV1Api) -
     opened = sum(pool.num_connections for pool in pools.pools._container.values())
     assert opened <= 2
     assert len(core_v1.list_namespaced_config_map(scratch).items) >= 20
+
+
+def test_reads_give_the_servers_json_and_none_for_nothing_there(scratch: str) -> None:
+    apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": scratch},
+           "data": {"spark.properties": "spark.app.name=etl\n"}})  # fmt: skip
+    assert read_config_map_data(scratch, "conf") == {"spark.properties": "spark.app.name=etl\n"}
+    assert read_config_map_data(scratch, "missing") is None
+    assert read_pod(scratch, "missing") is None
+    found = read_json(f"/api/v1/namespaces/{scratch}")
+    assert found is not None
+    assert found["metadata"]["name"] == scratch
