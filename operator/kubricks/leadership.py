@@ -15,13 +15,22 @@ MICRO_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 @dataclass(frozen=True)
 class LeaseTimings:
-    duration_seconds: int = 10
+    duration_seconds: int = 8
     """How long a lease holds without renewal: a standby takes over this long after the holder went silent."""
     renew_seconds: float = 2.0
-    """How often the holder renews, and a standby looks again."""
-    renew_deadline_seconds: float = 8.0
-    """How long the holder may fail to renew before it stops reconciling: less than the duration, so it stops
-    before anyone else may start."""
+    """How often the holder renews."""
+    renew_deadline_seconds: float = 5.0
+    """How long the holder may fail to renew before it stops reconciling. The holder looks only every
+    renew_seconds, so it stops within renew_deadline_seconds + renew_seconds: less than the duration, before
+    anyone else may start."""
+    standby_poll_seconds: float = 1.0
+    """How often a standby reads the lease: it sees a renewal this late at most, and claims an expired lease this
+    late at most."""
+
+    def worst_takeover_seconds(self) -> float:
+        """The longest a standby can take to hold the lease after the holder went silent: it may have seen the
+        last renewal one poll late, counts the whole duration from then, and looks again one poll later."""
+        return self.standby_poll_seconds + self.duration_seconds + self.standby_poll_seconds
 
 
 @dataclass(frozen=True)

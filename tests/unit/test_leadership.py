@@ -55,7 +55,7 @@ def test_expiry_is_counted_from_when_this_replica_saw_the_lease_change() -> None
             None,
             {
                 "holderIdentity": "a",
-                "leaseDurationSeconds": 10,
+                "leaseDurationSeconds": 8,
                 "acquireTime": STAMP,
                 "renewTime": STAMP,
                 "leaseTransitions": 0,
@@ -65,7 +65,7 @@ def test_expiry_is_counted_from_when_this_replica_saw_the_lease_change() -> None
             {**HELD, "holderIdentity": "a", "leaseTransitions": 3},
             {
                 "holderIdentity": "a",
-                "leaseDurationSeconds": 10,
+                "leaseDurationSeconds": 8,
                 "acquireTime": EARLIER,
                 "renewTime": STAMP,
                 "leaseTransitions": 3,
@@ -75,7 +75,7 @@ def test_expiry_is_counted_from_when_this_replica_saw_the_lease_change() -> None
             {**HELD, "leaseTransitions": 3},
             {
                 "holderIdentity": "a",
-                "leaseDurationSeconds": 10,
+                "leaseDurationSeconds": 8,
                 "acquireTime": STAMP,
                 "renewTime": STAMP,
                 "leaseTransitions": 4,
@@ -85,7 +85,7 @@ def test_expiry_is_counted_from_when_this_replica_saw_the_lease_change() -> None
             {**HELD, "holderIdentity": "", "leaseTransitions": 3},
             {
                 "holderIdentity": "a",
-                "leaseDurationSeconds": 10,
+                "leaseDurationSeconds": 8,
                 "acquireTime": STAMP,
                 "renewTime": STAMP,
                 "leaseTransitions": 3,
@@ -106,4 +106,10 @@ def test_a_release_lets_a_standby_take_over_at_once() -> None:
 
 def test_the_holder_stops_before_anyone_may_start() -> None:
     timings = LeaseTimings()
-    assert timings.renew_seconds < timings.renew_deadline_seconds < timings.duration_seconds
+    assert timings.renew_seconds < timings.renew_deadline_seconds
+    assert timings.renew_deadline_seconds + timings.renew_seconds < timings.duration_seconds
+
+
+def test_a_standby_takes_over_with_room_to_reconcile_within_the_hand_over_budget() -> None:
+    """A hand-over is promised within 15 s; the new leader then needs a second or two to start reconciling."""
+    assert LeaseTimings().worst_takeover_seconds() <= 11.0

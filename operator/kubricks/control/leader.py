@@ -39,7 +39,7 @@ class Leadership:
             if holder != waiting_for:
                 logger.info("standing by: the Lease %s is held by %s", self.lease, holder or "nobody")
                 waiting_for = holder
-            await asyncio.sleep(self.timings.renew_seconds)
+            await asyncio.sleep(self.timings.standby_poll_seconds)
         logger.info("leading: this replica (%s) holds the Lease %s", self.identity, self.lease)
         self.leading = True
         metrics.LEADER.set(1)
