@@ -17,6 +17,7 @@ from kubricks.api.sparkjob import SparkJob
 from kubricks.control.build_slots import BuildSlots
 from kubricks.control.caches import LABELS_FOR_SECONDS, AppliedOnce, RecentReads
 from kubricks.control.databricks import WorkspaceClients
+from kubricks.control.diffbase import EssenceOnlyDiffBaseStorage
 from kubricks.control.leader import Leadership
 from kubricks.control.options import OperatorOptions
 from kubricks.control.supervisor import Supervisor
@@ -36,9 +37,7 @@ FINALIZER = f"{GROUP}/finalizer"
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    settings.persistence.diffbase_storage = EssenceOnlyDiffBaseStorage(prefix=GROUP, key="last-handled-configuration")
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
     # Only kubricks' own pods, filtered by the API server: a busy cluster's other pods never reach the operator.
