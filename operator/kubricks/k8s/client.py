@@ -205,12 +205,16 @@ def dynamic_client() -> DynamicClient:
     return DynamicClient(api_client())
 
 
+def _resource_of(manifest: dict[str, Any]) -> Any:
+    """The API resource that serves the manifest's apiVersion and kind."""
+    return dynamic_client().resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+
+
 def apply(manifest: dict[str, Any]) -> None:
     """Server-side apply as kubricks: creates the object, or makes an existing one what ``manifest`` says."""
-    resource = dynamic_client().resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
     _drained(
         dynamic_client().server_side_apply(
-            resource, body=manifest, field_manager=FIELD_MANAGER, force_conflicts=True, serialize=False
+            _resource_of(manifest), body=manifest, field_manager=FIELD_MANAGER, force_conflicts=True, serialize=False
         )
     )
 
@@ -218,9 +222,8 @@ def apply(manifest: dict[str, Any]) -> None:
 def create(manifest: dict[str, Any]) -> None:
     """Creates an object that is never changed once made (one of an attempt's); one of that name that exists
     already, as a restarted operator may find it, stays as it is. Cheaper than an apply: no managed fields."""
-    resource = dynamic_client().resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
     try:
-        _drained(dynamic_client().create(resource, body=manifest, serialize=False))
+        _drained(dynamic_client().create(_resource_of(manifest), body=manifest, serialize=False))
     except ApiException as error:
         if error.status != 409:
             raise
