@@ -40,6 +40,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.persistence.diffbase_storage = EssenceOnlyDiffBaseStorage(prefix=GROUP, key="last-handled-configuration")
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
+    # kopf keeps an object's worker (its queue, task and last body) for this long after its last event: at the
+    # default 5 s a burst of a thousand new jobs holds hundreds of them at once, and the memory they took stays.
+    settings.queueing.idle_timeout = 0.5
     # Only kubricks' own pods, filtered by the API server: a busy cluster's other pods never reach the operator.
     settings.watching.label_selectors["", "v1", "pods"] = JOB_LABEL
     # kopf removes its finalizer by itself from SparkJobs (their deletion handler decides who needs it);

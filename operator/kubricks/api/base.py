@@ -68,6 +68,9 @@ class ApiModel(BaseModel):
         extra="forbid",
         use_attribute_docstrings=True,
         validate_default=True,
+        # Built on first use: most nested models are never validated on their own, and each built validator costs
+        # memory (some 8 MiB for all of them) in every process that imports the API.
+        defer_build=True,
     )
 
     rules: ClassVar[tuple[Rule, ...]] = ()
