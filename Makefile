@@ -2,6 +2,7 @@
 # make demo : bring the platform up and show kubricks working on it
 # make mutation : how many deliberate faults in the pure builders the unit tests catch (slow; not in make test)
 # make bench : the operator under load beside its references (spark-submit, a bare API client), printed
+# make bench-api : what each request of a job costs the API server and etcd, kubricks' requests beside a bare client's
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -16,7 +17,7 @@ PYTEST_ARGS ?=
 # Every shell script of the project: hack/'s entry points and libraries, and the images' scripts.
 SHELL_SCRIPTS := $(shell git ls-files hack images | xargs grep -lE '^\#!/usr/bin/env bash|^\#!/bin/(ba)?sh|shellcheck shell=')
 
-.PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint mutation demo bench clean
+.PHONY: help crds deps venv platform platform-down test test-unit test-integration test-e2e lint mutation demo bench bench-api clean
 
 help:
 	@sed -n 's/^# make /make /p' Makefile
@@ -75,6 +76,10 @@ demo: deps venv platform
 # The operator under load beside its references (bench/operator_load.py); BENCH_ARGS=--help says what to vary.
 bench: deps venv platform
 	$(WITH_PLATFORM) $(VENV)/bin/python -m bench.operator_load $(BENCH_ARGS)
+
+# What each request of a job costs the API server and etcd (bench/api_costs.py): why the storm's ratio is what it is.
+bench-api: deps venv platform
+	$(WITH_PLATFORM) $(VENV)/bin/python -m bench.api_costs $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build

@@ -79,12 +79,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def crds(platform: dict[str, str]) -> None:
+def install_crds() -> None:
+    """The CRDs of this checkout, applied and established."""
     rendered = subprocess.run([str(VENV_BIN / "kubricks"), "crds"], capture_output=True, text=True, check=True)
     kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=rendered.stdout)
-    for name in ("sparkimages", "sparkjobs", "databricksworkspaces", "databricksclusters"):
-        kubectl("wait", "--for=condition=Established", f"crd/{name}.kubricks.dev", "--timeout=60s")
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", "-", stdin=rendered.stdout)
+
+
+@pytest.fixture(scope="session")
+def crds(platform: dict[str, str]) -> None:
+    install_crds()
 
 
 def sample(metrics: str, name: str, **labels: str) -> float:
