@@ -9,7 +9,7 @@ from kubernetes import client, config
 
 from kubricks.api.crd import GROUP, custom_resource_definition, plural
 from kubricks.api.sparkjob import SparkJob
-from kubricks.dev.cluster import build_operator_image
+from kubricks.dev.cluster import build_buildkit_image, build_operator_image
 from kubricks.k8s.client import apply
 from tests.image_support import pinned_ref
 from tests.support import platform_env, registry_pull_secret, wait_until
@@ -77,12 +77,23 @@ def operator_image(platform: dict[str, str]) -> str:
     return build_operator_image(ROOT, platform["KUBRICKS_TEST_BASE_IMAGE"], Path(platform["KUBRICKS_TEST_CA_BUNDLE"]))
 
 
-@pytest.fixture(scope="session")
-def operator_image_in_cluster(operator_image: str) -> str:
-    """The operator's image loaded into the kind node, for pods that run it without a registry."""
+def loaded_into_cluster(image: str) -> str:
+    """``image`` loaded into the kind node, for pods that run it without a registry."""
     loaded = subprocess.run(
-        ["kind", "load", "docker-image", operator_image, "--name", "kubricks"],
+        ["kind", "load", "docker-image", image, "--name", "kubricks"],
         capture_output=True, text=True, check=False, timeout=600,
     )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
-    return operator_image
+    return image
+
+
+@pytest.fixture(scope="session")
+def operator_image_in_cluster(operator_image: str) -> str:
+    return loaded_into_cluster(operator_image)
+
+
+@pytest.fixture(scope="session")
+def buildkit_image_in_cluster(platform: dict[str, str]) -> str:
+    """The rootless BuildKit image, built from images/buildkit/Dockerfile on the local base, in the kind node."""
+    image = build_buildkit_image(ROOT, platform["KUBRICKS_TEST_BASE_IMAGE"], Path(platform["KUBRICKS_TEST_CA_BUNDLE"]))
+    return loaded_into_cluster(image)

@@ -64,11 +64,13 @@ def wait_until(probe: Callable[[], T | None], *, timeout: float, what: str, inte
         time.sleep(interval)
 
 
-def registry_pull_secret(platform: dict[str, str], name: str = "regcred") -> client.V1Secret:
-    """A kubernetes.io/dockerconfigjson Secret of the test registry's credentials."""
+def registry_pull_secret(platform: dict[str, str], name: str = "regcred", registry: str = "") -> client.V1Secret:
+    """A kubernetes.io/dockerconfigjson Secret of the test registry's credentials, for the registry as the host
+    names it unless ``registry`` names it otherwise (as pods reach it)."""
     user, password = platform["KUBRICKS_TEST_REGISTRY_USER"], platform["KUBRICKS_TEST_REGISTRY_PASSWORD"]
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    config = {"auths": {platform["KUBRICKS_TEST_REGISTRY"]: {"username": user, "password": password, "auth": auth}}}
+    host = registry or platform["KUBRICKS_TEST_REGISTRY"]
+    config = {"auths": {host: {"username": user, "password": password, "auth": auth}}}
     return client.V1Secret(
         metadata=client.V1ObjectMeta(name=name),
         type="kubernetes.io/dockerconfigjson",

@@ -189,6 +189,8 @@ metadata:
 data:
   localRegistryHosting.v1: |
     host: "$REGISTRY_ADDRESS"
+    hostFromContainerRuntime: "$KIND_NETWORK_GATEWAY:$REGISTRY_PORT"
+    hostFromClusterNetwork: "$KIND_NETWORK_GATEWAY:$REGISTRY_PORT"
     help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 YAML
 }

@@ -50,10 +50,12 @@ def test_the_node_pulls_local_registry_images_from_the_registry_container() -> N
     ]
 
 
-def test_local_registry_hosting_names_the_pushable_address() -> None:
+def test_local_registry_hosting_names_the_registry_from_the_host_and_from_inside_the_cluster() -> None:
     config_map = local_registry_hosting(CLUSTER)
     assert config_map["metadata"] == {"name": "local-registry-hosting", "namespace": "kube-public"}
-    assert yaml.safe_load(config_map["data"]["localRegistryHosting.v1"])["host"] == "localhost:5099"
+    hosting = yaml.safe_load(config_map["data"]["localRegistryHosting.v1"])
+    assert hosting["host"] == "localhost:5099"
+    assert hosting["hostFromContainerRuntime"] == hosting["hostFromClusterNetwork"] == "try-registry:5000"
 
 
 @pytest.mark.parametrize(

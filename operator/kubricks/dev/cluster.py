@@ -1,6 +1,7 @@
 """``kubricks dev``: a local kind cluster with a registry and the operator installed from the chart. The side
 effects: docker, kind, helm and kubectl run as subprocesses; what they are given comes from dev.config."""
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ INSTALL_HINTS = {
 }
 KIND_NETWORK = "kind"
 OPERATOR_REPOSITORY = "kubricks.local/kubricks"
+BUILDKIT_REPOSITORY = "kubricks.local/buildkit"
 COMMAND_TIMEOUT_SECONDS = 1200
 
 
@@ -128,12 +130,12 @@ def kubectl(cluster: DevCluster, *args: str, stdin: str | None = None) -> str:
 
 
 @contextmanager
-def trusted_build_ca(source: Path, ca_bundle: Path | None) -> Iterator[None]:
-    """The operator image's build trusts the PEM files in images/operator/extra-ca/ while it downloads."""
+def trusted_build_ca(image_dir: Path, ca_bundle: Path | None) -> Iterator[None]:
+    """An image's build trusts the PEM files in its directory's extra-ca/ while it downloads."""
     if ca_bundle is None:
         yield
         return
-    target = source / "images" / "operator" / "extra-ca" / "kubricks-dev.pem"
+    target = image_dir / "extra-ca" / "kubricks-dev.pem"
     shutil.copyfile(ca_bundle, target)
     try:
         yield
@@ -141,19 +143,30 @@ def trusted_build_ca(source: Path, ca_bundle: Path | None) -> Iterator[None]:
         target.unlink(missing_ok=True)
 
 
-def build_operator_image(source: Path, base_image: str | None, ca_bundle: Path | None) -> str:
-    """Builds images/operator/Dockerfile from the source tree; the tag names the image's content."""
-    dockerfile = source / "images" / "operator" / "Dockerfile"
+def build_image(source: Path, name: str, repository: str, base_image: str | None, ca_bundle: Path | None) -> str:
+    """Builds images/<name>/Dockerfile from the source tree; the tag names the image's content."""
+    image_dir = source / "images" / name
+    dockerfile = image_dir / "Dockerfile"
     if not dockerfile.is_file():
         raise DevError(f"{dockerfile} is missing: run from a kubricks checkout, pass --source, or --operator-image")
     build_args = ["--build-arg", f"BASE={base_image}"] if base_image else []
-    with trusted_build_ca(source, ca_bundle):
-        run("docker", "build", "-q", "-f", str(dockerfile), *build_args, "-t", f"{OPERATOR_REPOSITORY}:dev", ".",
-            cwd=source)  # fmt: skip
-    image_id = run("docker", "image", "inspect", "--format", "{{.Id}}", f"{OPERATOR_REPOSITORY}:dev").strip()
-    image = f"{OPERATOR_REPOSITORY}:{image_id.removeprefix('sha256:')[:12]}"
-    run("docker", "tag", f"{OPERATOR_REPOSITORY}:dev", image)
+    if os.environ.get("GOPROXY"):
+        build_args += ["--build-arg", f"GOPROXY={os.environ['GOPROXY']}"]
+    with trusted_build_ca(image_dir, ca_bundle):
+        run("docker", "build", "-q", "-f", str(dockerfile), *build_args, "-t", f"{repository}:dev", ".", cwd=source)
+    image_id = run("docker", "image", "inspect", "--format", "{{.Id}}", f"{repository}:dev").strip()
+    image = f"{repository}:{image_id.removeprefix('sha256:')[:12]}"
+    run("docker", "tag", f"{repository}:dev", image)
     return image
+
+
+def build_operator_image(source: Path, base_image: str | None, ca_bundle: Path | None) -> str:
+    return build_image(source, "operator", OPERATOR_REPOSITORY, base_image, ca_bundle)
+
+
+def build_buildkit_image(source: Path, base_image: str | None, ca_bundle: Path | None) -> str:
+    """The rootless BuildKit image in-cluster builds run (images/buildkit/Dockerfile)."""
+    return build_image(source, "buildkit", BUILDKIT_REPOSITORY, base_image, ca_bundle)
 
 
 def install_operator(cluster: DevCluster, image: str, source: Path) -> None:

@@ -70,16 +70,20 @@ def registry_hosts_toml(cluster: DevCluster) -> str:
 
 
 def local_registry_hosting(cluster: DevCluster) -> dict[str, Any]:
-    """The ConfigMap by which tools find a cluster's local registry (KEP-1755)."""
+    """The ConfigMap by which tools find a cluster's local registry (KEP-1755): its address from the host, and
+    from the node's container runtime and the pods, which reach the registry container on the kind network."""
+    in_cluster = f"{cluster.registry_container}:{REGISTRY_CONTAINER_PORT}"
+    hosting = {
+        "host": cluster.registry_host,
+        "hostFromContainerRuntime": in_cluster,
+        "hostFromClusterNetwork": in_cluster,
+        "help": "https://kind.sigs.k8s.io/docs/user/local-registry/",
+    }
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "local-registry-hosting", "namespace": "kube-public"},
-        "data": {
-            "localRegistryHosting.v1": yaml.safe_dump(
-                {"host": cluster.registry_host, "help": "https://kind.sigs.k8s.io/docs/user/local-registry/"}
-            )
-        },
+        "data": {"localRegistryHosting.v1": yaml.safe_dump(hosting, sort_keys=False)},
     }
 
 
