@@ -84,6 +84,10 @@ def submitted_status(namespace: str, name: str) -> dict[str, Any]:
     return state.decide(observation).status
 
 
+def get(path: str) -> None:
+    read_json(path)
+
+
 def involved(namespace: str, name: str) -> dict[str, Any]:
     metadata = {"name": name, "namespace": namespace, "uid": str(uuid.uuid4())}
     return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "SparkJob", "metadata": metadata}
@@ -118,7 +122,7 @@ def costs(namespace: str, pids: dict[str, int], count: int, clients: int, round_
             clients,
             [lambda n=n: patch_status(PLURAL, namespace, n, status[n]) for n in names],
         ),
-        measure("SparkJob get", pids, clients, [lambda n=n: read_json(f"{path}/{n}") and None for n in names]),
+        measure("SparkJob get", pids, clients, [lambda n=n: get(f"{path}/{n}") for n in names]),
         measure(
             "Event create",
             pids,
